@@ -1,0 +1,70 @@
+"""python -m autograder {build,release,grade,selftest,demo} ..."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description="Course autograder (built on nbgrader).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="regenerate source/<chapter>/<chapter>.ipynb from the chapter specs")
+    p.add_argument("chapters", nargs="*")
+    p.add_argument("--check", action="store_true", help="only report stale source notebooks (exit 1 if any)")
+
+    p = sub.add_parser("release", help="regenerate release/ from source/")
+    p.add_argument("chapters", nargs="*")
+
+    p = sub.add_parser("grade", help="autograde a folder of submissions")
+    p.add_argument("submissions", type=Path, help="<student>/<chapter>/<chapter>.ipynb tree or flat <student>_<chapter>.ipynb files")
+    p.add_argument("--out", type=Path, required=True, help="output folder for grades.csv and feedback/")
+    p.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
+    p.add_argument("--timeout", type=int, default=600, help="wall-clock seconds per notebook (default 600)")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
+
+    p = sub.add_parser("selftest", help="grade source, release, mutants and variants of each chapter")
+    p.add_argument("chapters", nargs="*")
+    p.add_argument("--out", type=Path, default=Path("_build/selftest"))
+    p.add_argument("--workers", type=int, default=1)
+
+    p = sub.add_parser("demo", help="build the bundled demo class from release/ and grade it")
+    p.add_argument("--out", type=Path, default=Path("_build/demo"))
+    p.add_argument("--workers", type=int, default=1)
+
+    args = parser.parse_args(argv)
+    os.environ.setdefault("COURSE_PROFILE", "smoke")
+
+    if args.command == "build":
+        from .build import build
+        stale = build(args.chapters or None, check=args.check)
+        verb = "stale" if args.check else "rebuilt"
+        print(f"{verb}: {', '.join(stale) if stale else 'none'}")
+        return 1 if (args.check and stale) else 0
+    if args.command == "release":
+        from .release import release
+        for path in release(args.chapters or None):
+            print(f"wrote {path}")
+        return 0
+    if args.command == "grade":
+        from .grading import grade_folder
+        report = grade_folder(args.submissions, args.out, workers=args.workers, timeout=args.timeout,
+                              cell_timeout=args.cell_timeout)
+        print(report.summary())
+        return 0
+    if args.command == "selftest":
+        from .selftest import selftest
+        ok = selftest(args.chapters or None, out=args.out, workers=args.workers)
+        return 0 if ok else 1
+    if args.command == "demo":
+        from .demo import run_demo
+        report = run_demo(args.out, workers=args.workers)
+        print(report.summary())
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Build the nbgrader *source* notebooks from chapter specs and the ``solutions`` package.
+
+A chapter spec (``autograder/chapters/<chapter>.py``) lists the notebook's cells with the
+helpers below. Solution cells are not typed into the spec: :func:`solution` copies the
+source of the reference functions and classes from ``solutions`` (with their
+``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers), so the notebook and the package
+cannot drift apart. ``python -m autograder build`` rewrites ``source/<chapter>/<chapter>.ipynb``;
+a test fails when the committed notebook differs from a fresh build.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import CHAPTERS, ROOT
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+@dataclass
+class Cell:
+    kind: str                 # "markdown" | "code"
+    source: str
+    role: str = "text"        # text | given | solution | tests | answer
+    grade_id: str | None = None
+    points: float = 0.0
+    tags: list[str] = field(default_factory=list)
+
+
+def md(text: str) -> Cell:
+    """A locked markdown cell (narrative)."""
+    return Cell("markdown", textwrap.dedent(text).strip("\n"))
+
+
+def given(code: str, grade_id: str | None = None) -> Cell:
+    """A read-only code cell students run but do not edit."""
+    return Cell("code", textwrap.dedent(code).strip("\n"), role="given", grade_id=grade_id)
+
+
+def solution(grade_id: str, *objects, prefix: str = "", suffix: str = "") -> Cell:
+    """A cell the student completes, made of the source of ``objects`` from ``solutions``."""
+    parts = [textwrap.dedent(prefix).strip("\n")] if prefix else []
+    parts += [inspect.getsource(obj).rstrip("\n") for obj in objects]
+    if suffix:
+        parts.append(textwrap.dedent(suffix).strip("\n"))
+    return Cell("code", "\n\n\n".join(parts), role="solution", grade_id=grade_id)
+
+
+def given_source(grade_id: str, *objects) -> Cell:
+    """A read-only cell holding the source of given functions from ``solutions``."""
+    return Cell("code", "\n\n\n".join(inspect.getsource(o).rstrip("\n") for o in objects), role="given", grade_id=grade_id)
+
+
+def student_code(grade_id: str, code: str) -> Cell:
+    """A cell the student completes whose solution is written in the spec (a run, a choice of values)."""
+    return Cell("code", textwrap.dedent(code).strip("\n"), role="solution", grade_id=grade_id)
+
+
+def tests(grade_id: str, points: float, visible: str, hidden: str = "") -> Cell:
+    """An autograded test cell: visible checks, then hidden ones stripped from the release."""
+    body = textwrap.dedent(visible).strip("\n")
+    if hidden:
+        body += "\n\n### BEGIN HIDDEN TESTS\n" + textwrap.dedent(hidden).strip("\n") + "\n### END HIDDEN TESTS"
+    return Cell("code", body, role="tests", grade_id=grade_id, points=points)
+
+
+def answer(grade_id: str, text: str, points: float = 0.0) -> Cell:
+    """A markdown cell for a written answer (manually graded when ``points`` > 0)."""
+    return Cell("markdown", textwrap.dedent(text).strip("\n"), role="answer", grade_id=grade_id, points=points)
+
+
+def _metadata(cell: Cell) -> dict:
+    meta = {"schema_version": 3, "grade": False, "solution": False, "locked": True,
+            "task": False, "grade_id": cell.grade_id}
+    if cell.role in ("solution", "answer"):
+        meta.update(solution=True, locked=False)
+    if cell.role == "tests" or (cell.role == "answer" and cell.points):
+        meta.update(grade=True, points=cell.points)
+    return meta
+
+
+def build_notebook(chapter: str) -> nbformat.NotebookNode:
+    spec = importlib.import_module(f"autograder.chapters.{chapter}")
+    cells = []
+    seen: set[str] = set()
+    for i, cell in enumerate(spec.CELLS):
+        cell.grade_id = cell.grade_id or f"{chapter}-{cell.role}-{i:02d}"
+        if cell.grade_id in seen:
+            raise ValueError(f"{chapter}: duplicate grade_id {cell.grade_id!r}")
+        seen.add(cell.grade_id)
+        make = nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
+        nb_cell = make(cell.source)
+        nb_cell.id = cell.grade_id
+        nb_cell.metadata = {"nbgrader": _metadata(cell)}
+        if cell.tags:
+            nb_cell.metadata["tags"] = list(cell.tags)
+        cells.append(nb_cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nbformat.validate(nb)
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def source_path(chapter: str) -> Path:
+    return ROOT / "source" / chapter / f"{chapter}.ipynb"
+
+
+def build(chapters=None, check: bool = False) -> list[str]:
+    """Write (or with ``check`` only compare) the source notebooks; returns the stale ones."""
+    stale = []
+    for chapter in chapters or CHAPTERS:
+        try:
+            importlib.import_module(f"autograder.chapters.{chapter}")
+        except ModuleNotFoundError:
+            continue
+        text = render(build_notebook(chapter))
+        path = source_path(chapter)
+        if not path.exists() or path.read_text() != text:
+            stale.append(chapter)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    return stale

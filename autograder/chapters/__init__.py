@@ -1,0 +1,1 @@
+"""Chapter specs: the cells of each source notebook (narrative, given code, solutions, tests)."""

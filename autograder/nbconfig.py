@@ -1,0 +1,39 @@
+"""The nbgrader configuration every command uses (the repository root is the course root)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from traitlets.config import Config
+
+from . import ROOT
+
+COURSE_ID = "dl-course"
+
+
+def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.db_url = f"sqlite:///{Path(root) / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    # Every grading kernel is a plain python3 kernel whatever the submission claims.
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.Execute.timeout = cell_timeout
+    c.Execute.interrupt_on_timeout = True
+    c.Execute.allow_errors = True
+    c.LimitOutput.max_lines = 1000
+    c.LimitOutput.max_traceback = 200
+    c.NbGraderAPI.log_level = logging.WARNING
+    return c
+
+
+def api(root: Path = ROOT, cell_timeout: int = 120):
+    """An :class:`nbgrader.apps.NbGraderAPI` on ``root``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(root, cell_timeout)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
