@@ -70,16 +70,23 @@ def tests(grade_id: str, points: float, visible: str, hidden: str = "") -> Cell:
     return Cell("code", body, role="tests", grade_id=grade_id, points=points)
 
 
-def answer(grade_id: str, text: str, points: float = 0.0) -> Cell:
-    """A markdown cell for a written answer (manually graded when ``points`` > 0)."""
-    return Cell("markdown", textwrap.dedent(text).strip("\n"), role="answer", grade_id=grade_id, points=points)
+def answer(grade_id: str, prompt: str = "YOUR ANSWER HERE", points: float = 0.0) -> Cell:
+    """A markdown cell for a written answer.
+
+    With ``points`` it is an nbgrader manually graded answer; without, a free (ungraded,
+    unlocked) cell. Model answers never go into the notebook: they live in
+    ``solutions/<chapter>/answers.md``.
+    """
+    return Cell("markdown", textwrap.dedent(prompt).strip("\n"), role="answer", grade_id=grade_id, points=points)
 
 
 def _metadata(cell: Cell) -> dict:
     meta = {"schema_version": 3, "grade": False, "solution": False, "locked": True,
             "task": False, "grade_id": cell.grade_id}
-    if cell.role in ("solution", "answer"):
+    if cell.role == "solution" or (cell.role == "answer" and cell.points):
         meta.update(solution=True, locked=False)
+    elif cell.role == "answer":
+        meta.update(locked=False)
     if cell.role == "tests" or (cell.role == "answer" and cell.points):
         meta.update(grade=True, points=cell.points)
     return meta

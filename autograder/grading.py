@@ -129,15 +129,18 @@ def _check_json(path: Path) -> str | None:
     return None
 
 
-def worker_env() -> dict:
+def worker_env(threads: int = 1) -> dict:
     env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
     env.setdefault("COURSE_PROFILE", "smoke")
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent / "blocker"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
-def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: int, cell_timeout: int) -> Row:
+def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: int, cell_timeout: int,
+              threads: int = 1) -> Row:
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -159,7 +162,7 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
     try:
         with open(log, "wb") as fh:
             proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout,
-                                  env=worker_env(), cwd=course, start_new_session=True)
+                                  env=worker_env(threads), cwd=course, start_new_session=True)
         rc = proc.returncode
     except subprocess.TimeoutExpired:
         rc = None
@@ -215,17 +218,19 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeout: int = 600,
                       cell_timeout: int = 120) -> list[Row]:
-    out = Path(out)
+    out = Path(out).resolve()
     work = out / "work"
     templates = {ch: prepare_template(ch, work) for ch in sorted({s.chapter for s in subs})}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        rows = list(pool.map(lambda s: grade_one(s, templates[s.chapter], work, out, timeout, cell_timeout), subs))
+    workers = max(1, workers)
+    threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(lambda s: grade_one(s, templates[s.chapter], work, out, timeout, cell_timeout, threads), subs))
     return rows
 
 
 def grade_folder(submissions: Path, out: Path, workers: int = 1, timeout: int = 600, cell_timeout: int = 120) -> Report:
     subs, skipped = discover(submissions)
-    out = Path(out)
+    out = Path(out).resolve()
     if (out / "feedback").exists():
         shutil.rmtree(out / "feedback")
     rows = grade_submissions(subs, out, workers=workers, timeout=timeout, cell_timeout=cell_timeout)

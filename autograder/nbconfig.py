@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -29,8 +31,17 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
     return c
 
 
+def _venv_on_path() -> None:
+    """nbgrader runs the ``alembic`` executable to create a gradebook: make this
+    interpreter's scripts folder findable even when the virtual environment is not activated."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def api(root: Path = ROOT, cell_timeout: int = 120):
     """An :class:`nbgrader.apps.NbGraderAPI` on ``root``."""
+    _venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 

@@ -1,0 +1,88 @@
+"""``python -m autograder selftest``: prove the hidden tests and the grader do their job.
+
+For each chapter it grades, in one run: the source notebook (must earn full marks), the
+release notebook (must earn no autograded points), every mutant of the chapter's catalogue
+(must lose points in each test cell it names) and every valid variant (full marks). The last
+line reads ``mutants caught: K/N, variants passed: V/M, attacks contained: A/B``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from . import ROOT, catalogue
+from .grading import Submission, grade_submissions
+from .release import available_chapters
+from .submissions import make_submission, solution_sources
+
+
+def _write(nb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: int | None = None,
+             echo=print) -> bool:
+    chapters = list(chapters or available_chapters())
+    out = Path(out).resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    workers = workers or os.cpu_count() or 1
+    subs: list[Submission] = []
+    expect: dict[tuple[str, str], tuple[str, object]] = {}
+    for chapter in chapters:
+        cat = catalogue.load(chapter)
+        folder = out / "submissions"
+        src = ROOT / "source" / chapter / f"{chapter}.ipynb"
+        subs.append(Submission("source", chapter, _write(nbformat.read(src, 4), folder / f"source_{chapter}.ipynb")))
+        expect[("source", chapter)] = ("full", None)
+        subs.append(Submission("release", chapter, _write(make_submission(chapter, fill="none"), folder / f"release_{chapter}.ipynb")))
+        expect[("release", chapter)] = ("zero", None)
+        if cat is None:
+            continue
+        reference = solution_sources(chapter)
+        for m in cat.MUTANTS:
+            nb = make_submission(chapter, replace={m.cell: m.source(reference[m.cell])})
+            sid = f"mutant-{m.name}"
+            subs.append(Submission(sid, chapter, _write(nb, folder / f"{sid}_{chapter}.ipynb")))
+            expect[(sid, chapter)] = ("mutant", m)
+        for v in cat.VARIANTS:
+            nb = make_submission(chapter, replace=v.cells)
+            sid = f"variant-{v.name}"
+            subs.append(Submission(sid, chapter, _write(nb, folder / f"{sid}_{chapter}.ipynb")))
+            expect[(sid, chapter)] = ("variant", v)
+    echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s)")
+    rows = grade_submissions(subs, out, workers=workers, timeout=600, cell_timeout=120)
+    counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
+    ok = True
+    for row in rows:
+        kind, item = expect[(row.student, row.chapter)]
+        full = row.status == "ok" and row.max_score > 0 and abs(row.score - row.max_score) < 1e-9
+        if kind == "full":
+            good = full
+            detail = f"{row.score:g}/{row.max_score:g} (expected full marks)"
+        elif kind == "zero":
+            good = row.status == "ok" and row.score == 0
+            detail = f"{row.score:g}/{row.max_score:g} (expected 0)"
+        elif kind == "mutant":
+            lost = [c for c in item.catches if c in row.cells and row.cells[c]["score"] < row.cells[c]["max_score"]]
+            missing = [c for c in item.catches if c not in lost]
+            good = row.status == "ok" and not missing
+            counts["mutant"][1] += 1
+            counts["mutant"][0] += good
+            detail = f"{row.score:g}/{row.max_score:g}" + (f", NOT caught by {missing}" if missing else f", caught by {lost}")
+        else:
+            good = full
+            counts["variant"][1] += 1
+            counts["variant"][0] += good
+            failed = [c for c, v in row.cells.items() if v["score"] < v["max_score"]]
+            detail = f"{row.score:g}/{row.max_score:g}" + (f", lost points in {failed}" if failed else "")
+        ok &= good
+        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status}]")
+    m, v, a = counts["mutant"], counts["variant"], counts["attack"]
+    echo(f"mutants caught: {m[0]}/{m[1]}, variants passed: {v[0]}/{v[1]}, attacks contained: {a[0]}/{a[1]}")
+    return ok

@@ -1,0 +1,37 @@
+"""Image datasets as flat NumPy arrays, for the NumPy chapters (two_layer_net).
+
+The validation split is carved at random from the *training* set; the test set is only
+ever used for the final report.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def flat_splits(train, test, n_train: int | None = None, n_val: int = 1000,
+                n_test: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
+    """Return ``X_train, y_train, X_val, y_val, X_test, y_test`` and ``mean_image``.
+
+    ``train`` / ``test`` are splits from :mod:`coursekit.data` (uint8 image tensors and
+    labels). Images are flattened to rows of float64 pixel values (0..255) minus the mean
+    training image, as in cs231n. ``n_train`` / ``n_test`` default to everything available.
+    """
+    images = train.images.numpy().reshape(len(train.labels), -1).astype(np.float64)
+    labels = train.labels.numpy().astype(np.int64)
+    if n_val + (n_train or 1) > len(labels):
+        raise ValueError(f"asked for {n_train} train + {n_val} validation examples, the training set has {len(labels)}")
+    order = np.random.default_rng(seed).permutation(len(labels))
+    val_idx = order[:n_val]
+    train_idx = order[n_val:] if n_train is None else order[n_val:n_val + n_train]
+    X_test = test.images.numpy().reshape(len(test.labels), -1).astype(np.float64)
+    y_test = test.labels.numpy().astype(np.int64)
+    if n_test is not None:
+        X_test, y_test = X_test[:n_test], y_test[:n_test]
+    X_train = images[train_idx]
+    mean_image = X_train.mean(axis=0)
+    return {
+        "X_train": X_train - mean_image, "y_train": labels[train_idx],
+        "X_val": images[val_idx] - mean_image, "y_val": labels[val_idx],
+        "X_test": X_test - mean_image, "y_test": y_test,
+        "mean_image": mean_image,
+    }
