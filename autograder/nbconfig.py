@@ -28,6 +28,12 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
     c.LimitOutput.max_lines = 1000
     c.LimitOutput.max_traceback = 200
     c.NbGraderAPI.log_level = logging.WARNING
+    # Feedback: grades, hidden tests removed and graded tracebacks cut to their message.
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .feedback import RedactHiddenTests
+    c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
     return c
 
 

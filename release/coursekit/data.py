@@ -128,6 +128,7 @@ AG_NEWS_CLASSES = ("World", "Sports", "Business", "Sci/Tech")
 
 _DEFAULT_ROOT = Path("~/.cache/dl-course/data")
 _SYNTHETIC_MARKER = "SYNTHETIC"  # written next to synthetic files; `where` reports it
+_DOWNLOAD_OFF = "Downloading is off (set COURSE_ALLOW_DOWNLOAD=1 or pass download=True)."
 _DISPLAY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "ag_news": "AG News"}
 
 
@@ -294,8 +295,9 @@ def _describe(folder: Path, names: Sequence[str]) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0] if len(text.splitlines()) < 3 else " ".join(text.split())[:300]
+    """The error's message on one line (at most 300 characters), for a short note."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 # --------------------------------------------------------------------------- MNIST, Fashion-MNIST
@@ -351,15 +353,16 @@ def _load_idx(name: str, root: PathLike | None, download: bool | None) -> tuple[
 
     if name == "fashion-mnist":
         fix = (f"{_cli(name, root)}\n"
-               f"(uses `apt-get download {DEBIAN_PACKAGE}`, no root needed; "
-               f"or, with internet: COURSE_ALLOW_DOWNLOAD=1 {_cli(name, root)})")
+               f"(it runs `apt-get download {DEBIAN_PACKAGE}`: no root rights needed; "
+               f"or install the package: sudo apt-get install {DEBIAN_PACKAGE};\n"
+               f" without apt-get: COURSE_ALLOW_DOWNLOAD=1 {_cli(name, root)} downloads it "
+               f"from the Fashion-MNIST site)")
     else:
         fix = (f"COURSE_ALLOW_DOWNLOAD=1 {_cli(name, root)}   (needs internet)\n"
                f"or copy {', '.join(IDX_FILES)} (or their .gz) into {raw}/")
 
     if _missing(raw, IDX_FILES) and not allowed:
-        raise DatasetNotFoundError(_DISPLAY[name], looked(), fix,
-                                   note="Downloading is off (set COURSE_ALLOW_DOWNLOAD=1 or pass download=True).")
+        raise DatasetNotFoundError(_DISPLAY[name], looked(), fix, note=_DOWNLOAD_OFF) from None
 
     from torchvision import datasets  # imported here: it takes a second to import
 
@@ -437,7 +440,6 @@ def fetch_fashion_mnist(root: PathLike | None = None, download: bool | None = No
             f"or copy the four files {', '.join(IDX_FILES)} (gzipped or not) into {raw}/")
     target = root / "debian"
     with tempfile.TemporaryDirectory(prefix="coursekit-apt-") as tmp:
-        os.chmod(tmp, 0o755)  # lets apt's sandbox user write there (avoids a warning when root)
         _run([apt, "download", DEBIAN_PACKAGE], cwd=tmp)
         debs = sorted(Path(tmp).glob(f"{DEBIAN_PACKAGE}_*.deb"))
         if not debs:
@@ -531,7 +533,7 @@ def load_cifar10(root: PathLike | None = None, download: bool | None = None) -> 
         if not download_allowed(download):
             raise DatasetNotFoundError(
                 "CIFAR-10", [_describe(folder, CIFAR10_FILES)], fix,
-                note="Downloading is off (set COURSE_ALLOW_DOWNLOAD=1 or pass download=True).")
+                note=_DOWNLOAD_OFF) from None
         from torchvision.datasets.utils import download_and_extract_archive
 
         try:
@@ -543,7 +545,7 @@ def load_cifar10(root: PathLike | None = None, download: bool | None = None) -> 
                                        note=f"Download failed: {_first_line(exc)}") from None
         if _missing(folder, CIFAR10_FILES):
             raise DatasetNotFoundError("CIFAR-10", [_describe(folder, CIFAR10_FILES)], fix,
-                                       note=f"The archive from {CIFAR10_URL} did not hold every batch.")
+                                       note=f"The archive from {CIFAR10_URL} did not hold every batch.") from None
     try:
         meta = _read_cifar_pickle(folder / "batches.meta")
         classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in meta["label_names"])
@@ -627,7 +629,7 @@ def load_ag_news(root: PathLike | None = None, download: bool | None = None) -> 
         if not download_allowed(download):
             raise DatasetNotFoundError(
                 "AG News", [_describe(folder, names)], fix,
-                note="Downloading is off (set COURSE_ALLOW_DOWNLOAD=1 or pass download=True).")
+                note=_DOWNLOAD_OFF) from None
         for name in missing:
             try:
                 _download_checked(AG_NEWS_URLS[name], folder / name, AG_NEWS_SHA256.get(name))

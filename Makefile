@@ -1,0 +1,85 @@
+# Training neural networks, from backprop to pruning: the course's build targets.
+# `make course` sets everything up and runs the main job; `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WORKERS ?= 2
+export COURSE_PROFILE ?= smoke
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment clean
+
+course: setup data release book demo
+	@echo
+	@echo "Book:            $(CURDIR)/_build/html/index.html"
+	@echo "Release:         $(CURDIR)/release/ (student notebooks + coursekit)"
+	@echo "Demo grades:     $(CURDIR)/_build/demo/grades.csv"
+	@echo "Demo feedback:   $(CURDIR)/_build/demo/feedback/<student>/<chapter>.html"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import torch, torchvision, nbgrader, jupyter_book, coursekit, solutions, autograder"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist (offline; no root needed)
+data: setup
+	$(BIN)/python -m coursekit fetch fashion-mnist
+
+# Rebuild source/ notebooks from autograder/chapters + solutions/
+source: setup
+	$(BIN)/python -m autograder build
+
+release: setup
+	$(BIN)/python -m autograder release
+
+# jupyter-cache keys executed pages on their code, not on COURSE_PROFILE: forget the cache
+# when the profile changes, so `COURSE_PROFILE=full make book` really runs the full experiments.
+book: setup data _static/mathjax/tex-svg-full.js
+	@mkdir -p _build; if [ "$$(cat _build/.book-profile 2>/dev/null)" != "$(COURSE_PROFILE)" ]; then rm -rf _build/.jupyter_cache; fi
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	@echo "$(COURSE_PROFILE)" > _build/.book-profile
+
+demo: setup data release
+	$(BIN)/python -m autograder demo --out _build/demo --workers $(WORKERS)
+
+# MathJax served with the book, so its maths renders offline (from the npm registry; when
+# that is unreachable, a stub that loads MathJax from its CDN instead).
+_static/mathjax/tex-svg-full.js:
+	@mkdir -p _static/mathjax _build/npm
+	@if (cd _build/npm && npm pack --silent mathjax@3.2.2 >/dev/null 2>&1) && \
+	    tar -xzf _build/npm/mathjax-3.2.2.tgz -C _build/npm package/es5/tex-svg-full.js; then \
+	  cp _build/npm/package/es5/tex-svg-full.js $@; echo "MathJax 3.2.2 vendored for offline reading"; \
+	else \
+	  echo "warning: npm could not fetch MathJax; the book will load it from a CDN"; \
+	  echo 'var s=document.createElement("script");s.src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg-full.js";document.head.appendChild(s);' > $@; \
+	fi
+
+selftest: setup data
+	$(BIN)/python -m autograder selftest --workers $(WORKERS)
+
+# Grade a real class: make grade SUBMISSIONS=path/to/submitted OUT=path/to/results
+grade: setup data
+	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
+
+# A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full
+experiment: setup
+	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE))
+
+test: setup data
+	@echo "== fast tests =="
+	@start=$$(date +%s); $(BIN)/python -m pytest -m "not slow" -q; rc=$$?; echo "fast tests: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@echo "== slow tests (book build, class grading, selftest) =="
+	@start=$$(date +%s); timeout 1500 $(BIN)/python -m pytest -m slow -q; rc=$$?; echo "slow tests: $$(( $$(date +%s) - start )) s"; exit $$rc
+
+test-fast: setup data
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: setup data
+	$(BIN)/python -m pytest -m slow -q
+
+clean:
+	rm -rf _build submitted autograded feedback gradebook.db .pytest_cache

@@ -1,0 +1,48 @@
+"""The notebooks run: the source (reference) notebook fast, and the release notebook with
+correct answers in an environment where `solutions` is not installed."""
+import shutil
+
+import nbformat
+import pytest
+
+from autograder import ROOT
+from autograder.release import available_chapters
+from autograder.submissions import make_submission
+from conftest import cell_errors, execute_notebook
+
+CHAPTERS = available_chapters()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_source_notebook_executes_in_the_smoke_profile_within_60_s(chapter, tmp_path):
+    nb = nbformat.read(ROOT / "source" / chapter / f"{chapter}.ipynb", 4)
+    executed, seconds = execute_notebook(nb, tmp_path, env={"COURSE_PROFILE": "smoke"})
+    assert not cell_errors(executed), cell_errors(executed)
+    assert seconds <= 60, f"{chapter}: {seconds:.1f} s"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_notebook_runs_without_solutions_installed(chapter, tmp_path, bare_python):
+    shutil.copytree(ROOT / "release", tmp_path / "release")
+    nb = make_submission(chapter, fill="all")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import importlib.util, coursekit, pathlib\n"
+        "assert importlib.util.find_spec('solutions') is None, 'solutions is importable'\n"
+        "assert importlib.util.find_spec('autograder') is None, 'autograder is importable'\n"
+        "assert pathlib.Path(coursekit.__file__).resolve().parent == pathlib.Path('../coursekit').resolve(), coursekit.__file__\n"
+        "print('isolated ok')"))
+    executed, _ = execute_notebook(nb, tmp_path / "release" / chapter, python=bare_python)
+    assert not cell_errors(executed), cell_errors(executed)
+    assert "isolated ok" in executed.cells[-1].outputs[0]["text"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_empty_release_notebook_fails_only_in_student_cells(chapter, tmp_path, bare_python):
+    shutil.copytree(ROOT / "release", tmp_path / "release")
+    nb = make_submission(chapter, fill="none")
+    executed, _ = execute_notebook(nb, tmp_path / "release" / chapter, python=bare_python)
+    errors = cell_errors(executed)
+    assert "setup" not in errors and "load_data" not in errors, errors
+    student = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for gid in student & set(errors):
+        assert "NotImplementedError" in errors[gid]

@@ -1,0 +1,77 @@
+"""source/ is built from the specs, release/ from source/, and neither leaks solutions."""
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import ROOT
+from autograder.build import build
+from autograder.release import LEAK_MARKERS, available_chapters, release
+from autograder.submissions import MARKERS
+
+CHAPTERS = available_chapters()
+
+
+def secret_lines(chapter: str) -> list[str]:
+    """Lines of solution regions and hidden tests that appear nowhere else in the source notebook."""
+    nb = nbformat.read(ROOT / "source" / chapter / f"{chapter}.ipynb", 4)
+    secret, public = set(), set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if s in MARKERS or s in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+                inside = s.startswith("### BEGIN")
+                continue
+            (secret if inside else public).add(s)
+    return sorted(s for s in secret - public if len(s) >= 16 and not s.startswith("#"))
+
+
+def test_there_is_a_chapter():
+    assert "two_layer_net" in CHAPTERS
+
+
+def test_source_notebooks_are_built_from_the_specs_and_solutions():
+    stale = build(check=True)
+    assert not stale, f"source notebooks differ from a fresh build: {stale}; run `python -m autograder build`"
+
+
+def test_release_is_up_to_date_and_byte_identical(tmp_path):
+    for chapter in CHAPTERS:
+        shutil.copytree(ROOT / "source" / chapter, tmp_path / "source" / chapter)
+    release(CHAPTERS, root=tmp_path)
+    fresh = {p.relative_to(tmp_path / "release"): p.read_bytes() for p in (tmp_path / "release").rglob("*") if p.is_file()}
+    committed = {p.relative_to(ROOT / "release"): p.read_bytes() for p in (ROOT / "release").rglob("*")
+                 if p.is_file() and "__pycache__" not in p.parts}
+    assert sorted(fresh) == sorted(committed), "release/ has other files than a fresh release"
+    stale = [str(k) for k in fresh if fresh[k] != committed[k]]
+    assert not stale, f"release/ is stale ({stale}); run `python -m autograder release`"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_has_no_solution_text(chapter):
+    text = (ROOT / "release" / chapter / f"{chapter}.ipynb").read_text()
+    assert not [m for m in LEAK_MARKERS if m in text]
+    leaked = [line for line in secret_lines(chapter) if line in text]
+    assert not leaked, f"solution or hidden-test lines in the release notebook: {leaked[:5]}"
+    assert len(secret_lines(chapter)) > 50  # the scan is not vacuous
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_notebook_is_well_formed(chapter):
+    nb = nbformat.read(ROOT / "release" / chapter / f"{chapter}.ipynb", 4)
+    nbformat.validate(nb)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(tests) >= 10, "at least 10 autograded cells"
+    assert all("YOUR CODE HERE" in c.source for c in solutions if c.cell_type == "code")
+    assert not any(re.search(r"^\s*(from|import) solutions", c.source, re.M) for c in nb.cells)
+
+
+def test_release_ships_the_student_library_only():
+    shipped = {p.name for p in (ROOT / "release").iterdir()}
+    assert shipped == {"coursekit", *CHAPTERS}
+    for path in (ROOT / "release" / "coursekit").rglob("*.py"):
+        assert "solutions" not in re.findall(r"^\s*(?:from|import) (\w+)", path.read_text(), re.M), path
