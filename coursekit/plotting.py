@@ -10,7 +10,7 @@ def visualize_grid(images: np.ndarray, padding: int = 1, ubound: float = 255.0) 
     n, h, w, c = images.shape
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
-    grid = np.zeros((rows * h + padding * (rows - 1), cols * w + padding * (cols - 1), c))
+    grid = np.full((rows * h + padding * (rows - 1), cols * w + padding * (cols - 1), c), ubound)  # white gaps
     for k in range(n):
         r, q = divmod(k, cols)
         img = images[k]

@@ -14,19 +14,20 @@ from autograder.submissions import MARKERS
 CHAPTERS = available_chapters()
 
 
-def secret_lines(chapter: str) -> list[str]:
-    """Lines of solution regions and hidden tests that appear nowhere else in the source notebook."""
+def secret_lines(chapter: str, kinds=("solution", "hidden")) -> list[str]:
+    """Lines of solution regions and/or hidden tests that appear nowhere else in the source notebook."""
     nb = nbformat.read(ROOT / "source" / chapter / f"{chapter}.ipynb", 4)
-    secret, public = set(), set()
+    secret, public = {"solution": set(), "hidden": set()}, set()
     for cell in nb.cells:
-        inside = False
+        region = None
         for line in cell.source.splitlines():
             s = line.strip()
             if s in MARKERS or s in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
-                inside = s.startswith("### BEGIN")
+                region = ("hidden" if "HIDDEN" in s else "solution") if s.startswith("### BEGIN") else None
                 continue
-            (secret if inside else public).add(s)
-    return sorted(s for s in secret - public if len(s) >= 16 and not s.startswith("#"))
+            (secret[region] if region else public).add(s)
+    lines = set().union(*(secret[k] for k in kinds)) - public
+    return sorted(s for s in lines if len(s) >= 16 and not s.startswith("#"))
 
 
 def test_there_is_a_chapter():

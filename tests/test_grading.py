@@ -1,0 +1,78 @@
+"""Grading end to end: the self-test, the demo class, and robustness to bad submissions."""
+import csv
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from autograder import ROOT
+from autograder.demo import run_demo
+from autograder.grading import discover, grade_folder
+from autograder.selftest import selftest
+from autograder.submissions import make_submission
+from test_release import secret_lines
+
+pytestmark = pytest.mark.slow
+
+
+def read_grades(path):
+    with open(path) as fh:
+        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(fh)}
+
+
+def test_selftest_catches_every_mutant_and_passes_every_variant(tmp_path):
+    lines = []
+    ok = selftest(["two_layer_net"], out=tmp_path / "selftest", workers=2, echo=lines.append)
+    last = lines[-1]
+    m = re.fullmatch(r"mutants caught: (\d+)/(\d+), variants passed: (\d+)/(\d+), attacks contained: (\d+)/(\d+)", last)
+    assert m, last
+    caught, mutants, passed, variants = map(int, m.groups()[:4])
+    assert ok, "\n".join(l for l in lines if "FAIL" in l)
+    assert caught == mutants >= 8 and passed == variants >= 3
+
+
+def test_demo_class_grades_and_feedback(tmp_path):
+    report = run_demo(tmp_path / "demo", workers=2)
+    grades = read_grades(report.csv_path)
+    assert list(next(csv.reader(open(report.csv_path)))) == ["student_id", "assignment", "score", "max_score", "status"]
+    full = grades[("ada_lovelace", "two_layer_net")]
+    assert float(full["score"]) == float(full["max_score"]) > 0
+    assert float(grades[("edsger_dijkstra", "two_layer_net")]["score"]) == 0
+    partial = float(grades[("alan_turing", "two_layer_net")]["score"])
+    buggy = float(grades[("grace_hopper", "two_layer_net")]["score"])
+    assert 0 < partial < float(full["score"]) and 0 < buggy < float(full["score"])
+    hidden = secret_lines("two_layer_net", kinds=("hidden",))
+    assert len(hidden) > 30
+    for student in ("ada_lovelace", "alan_turing", "grace_hopper", "edsger_dijkstra"):
+        html = (tmp_path / "demo" / "feedback" / student / "two_layer_net.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html
+        leaked = [s for s in hidden if s in html]
+        assert not leaked, f"hidden test code in {student}'s feedback: {leaked[:3]}"
+    grace = (tmp_path / "demo" / "feedback" / "grace_hopper" / "two_layer_net.html").read_text()
+    assert "multiply the learning rate by the decay after each epoch" in grace  # the hidden test's message reaches the student
+
+
+def test_flat_lms_files_and_broken_submissions(tmp_path):
+    subs = tmp_path / "lms"
+    subs.mkdir()
+    nbformat.write(make_submission("two_layer_net", fill="all"), str(subs / "kim_two_layer_net.ipynb"))
+    (subs / "lee_two_layer_net.ipynb").write_text("{ this is not json")
+    loop = make_submission("two_layer_net", fill="all",
+                           replace={"affine_forward": "while True:\n    pass"})
+    nbformat.write(loop, str(subs / "max_two_layer_net.ipynb"))
+    (subs / "notes.txt").write_text("not a notebook")
+    (subs / "random.ipynb").write_text("{}")
+    found, skipped = discover(subs)
+    assert [(s.student, s.chapter) for s in found] == [("kim", "two_layer_net"), ("lee", "two_layer_net"), ("max", "two_layer_net")]
+    assert "random.ipynb" in skipped
+    report = grade_folder(subs, tmp_path / "out", workers=2, timeout=240, cell_timeout=10)
+    grades = read_grades(report.csv_path)
+    assert grades[("kim", "two_layer_net")]["status"] == "ok"
+    assert float(grades[("kim", "two_layer_net")]["score"]) == float(grades[("kim", "two_layer_net")]["max_score"])
+    assert grades[("lee", "two_layer_net")]["status"].startswith("malformed")
+    assert float(grades[("lee", "two_layer_net")]["score"]) == 0
+    looping = grades[("max", "two_layer_net")]
+    assert float(looping["score"]) < float(grades[("kim", "two_layer_net")]["score"])
+    assert "affine_forward" not in json.dumps(looping)  # a status, not a traceback
