@@ -38,9 +38,11 @@ def md(text: str) -> Cell:
     return Cell("markdown", textwrap.dedent(text).strip("\n"))
 
 
-def given(code: str, grade_id: str | None = None) -> Cell:
-    """A read-only code cell students run but do not edit."""
-    return Cell("code", textwrap.dedent(code).strip("\n"), role="given", grade_id=grade_id)
+def given(code: str, grade_id: str | None = None, tags: list[str] | None = None) -> Cell:
+    """A read-only code cell students run but do not edit.
+
+    Tag ``skip-autograde`` marks an expensive, ungraded demonstration that grading skips."""
+    return Cell("code", textwrap.dedent(code).strip("\n"), role="given", grade_id=grade_id, tags=list(tags or []))
 
 
 def solution(grade_id: str, *objects, prefix: str = "", suffix: str = "") -> Cell:

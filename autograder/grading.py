@@ -134,13 +134,15 @@ def worker_env(threads: int = 1) -> dict:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     env.setdefault("COURSE_PROFILE", "smoke")
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent / "blocker"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
+UID_BASE = 61000 + 16 * (os.getpid() % 200)  # one unprivileged uid per submission of this run
+
+
 def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: int, cell_timeout: int,
-              threads: int = 1) -> Row:
+              threads: int = 1, uid: int | None = None, hide: tuple = ()) -> Row:
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -156,8 +158,14 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
         row.max_score = _max_score(template, sub.chapter)
         row.seconds = time.perf_counter() - start
         return row
+    from coursekit.data import data_root
+
     cmd = [sys.executable, "-m", "autograder.worker", str(course), sub.chapter, sub.student,
-           "--cell-timeout", str(cell_timeout)]
+           "--cell-timeout", str(cell_timeout), "--data", str(data_root().resolve())]
+    if uid is not None:
+        cmd += ["--uid", str(uid)]
+    for path in (out, *hide):
+        cmd += ["--hide", str(path)]
     log = course / "worker.log"
     try:
         with open(log, "wb") as fh:
@@ -166,6 +174,9 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
         rc = proc.returncode
     except subprocess.TimeoutExpired:
         rc = None
+    finally:
+        from .sandbox import kill_uid
+        kill_uid(uid)
     result = {}
     if (course / "result.json").exists():
         result = json.loads((course / "result.json").read_text())
@@ -217,14 +228,16 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 
 def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeout: int = 600,
-                      cell_timeout: int = 120) -> list[Row]:
+                      cell_timeout: int = 120, hide: tuple = ()) -> list[Row]:
     out = Path(out).resolve()
     work = out / "work"
     templates = {ch: prepare_template(ch, work) for ch in sorted({s.chapter for s in subs})}
     workers = max(1, workers)
     threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = list(pool.map(lambda s: grade_one(s, templates[s.chapter], work, out, timeout, cell_timeout, threads), subs))
+        rows = list(pool.map(lambda i_s: grade_one(i_s[1], templates[i_s[1].chapter], work, out, timeout, cell_timeout,
+                                                   threads, UID_BASE + i_s[0] if os.geteuid() == 0 else None, hide),
+                             enumerate(subs)))
     return rows
 
 
@@ -233,6 +246,7 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, timeout: int = 
     out = Path(out).resolve()
     if (out / "feedback").exists():
         shutil.rmtree(out / "feedback")
-    rows = grade_submissions(subs, out, workers=workers, timeout=timeout, cell_timeout=cell_timeout)
+    rows = grade_submissions(subs, out, workers=workers, timeout=timeout, cell_timeout=cell_timeout,
+                             hide=(Path(submissions).resolve(),))
     write_csv(rows, out / "grades.csv")
     return Report(rows, out, skipped)

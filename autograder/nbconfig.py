@@ -13,7 +13,7 @@ from . import ROOT
 COURSE_ID = "dl-course"
 
 
-def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
+def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None) -> Config:
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
@@ -24,7 +24,12 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Execute.timeout = cell_timeout
     c.Execute.interrupt_on_timeout = True
-    c.Execute.allow_errors = True
+    c.Execute.skip_cells_with_tag = "skip-autograde"  # expensive ungraded demos
+    if sandbox_ipc:  # kernels start through autograder.sandbox and talk over Unix sockets
+        c.Execute.kernel_name = "course-sandbox"
+        c.KernelManager.transport = "ipc"
+        c.KernelManager.ip = sandbox_ipc
+        c.KernelManager.connection_file = str(Path(sandbox_ipc).parent.parent / "runtime" / "kernel.json")
     c.LimitOutput.max_lines = 1000
     c.LimitOutput.max_traceback = 200
     c.NbGraderAPI.log_level = logging.WARNING
@@ -34,6 +39,14 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120) -> Config:
 
     from .feedback import RedactHiddenTests
     c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+    # Autograde: nbgrader's pipeline with the trusted Execute (see autograder.trusted).
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
+
+    from .trusted import TrustedExecute
+    c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return c
 
 
@@ -45,12 +58,12 @@ def _venv_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def api(root: Path = ROOT, cell_timeout: int = 120):
+def api(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None):
     """An :class:`nbgrader.apps.NbGraderAPI` on ``root``."""
     _venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = nbgrader_config(root, cell_timeout)
+    config = nbgrader_config(root, cell_timeout, sandbox_ipc)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)

@@ -9,8 +9,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+from . import ROOT
+
+KERNEL_NAME = "course-sandbox"
+
+
+def prepare_stage(args) -> Path:
+    """The run's private staging folder: kernelspec, IPC sockets, connection file, import blocker."""
+    stage = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp"))
+    for sub in ("ipc", "runtime", "site", "home/mpl", "tmp"):
+        (stage / sub).mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(__file__).parent / "blocker" / "sitecustomize.py", stage / "site" / "sitecustomize.py")
+    try:  # matplotlib's font list, so each kernel does not rebuild it
+        import matplotlib
+        for f in Path(matplotlib.get_cachedir()).glob("fontlist*.json"):
+            shutil.copy(f, stage / "home" / "mpl" / f.name)
+    except Exception:
+        pass
+    os.chmod(stage, 0o755)
+    argv = [sys.executable, "-m", "autograder.sandbox", "--stage", str(stage), "--root", str(ROOT),
+            "--data", args.data or "", "--mem-mb", str(args.mem_mb), "--cpu-s", str(args.cpu_s)]
+    for hidden in args.hide:
+        argv += ["--hide", hidden]
+    if args.uid is not None:
+        argv += ["--uid", str(args.uid)]
+    argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = stage / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3 (sandboxed)", "language": "python"}))
+    os.environ["JUPYTER_PATH"] = str(stage)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(stage / "runtime")
+    return stage
 
 
 def read_scores(course: Path, chapter: str, student: str) -> dict:
@@ -32,10 +67,27 @@ def main(argv=None) -> int:
     parser.add_argument("chapter")
     parser.add_argument("student")
     parser.add_argument("--cell-timeout", type=int, default=120)
+    parser.add_argument("--uid", type=int, default=None, help="unprivileged uid for the kernel (root only)")
+    parser.add_argument("--data", default=None, help="data root the kernel may read")
+    parser.add_argument("--hide", action="append", default=[], help="folders the kernel must not see")
+    parser.add_argument("--mem-mb", type=int, default=6144)
+    parser.add_argument("--cpu-s", type=int, default=900)
     args = parser.parse_args(argv)
-    from .nbconfig import api
+    stage = prepare_stage(args)
+    try:
+        return grade(args, stage)
+    finally:
+        from .sandbox import kill_uid
+        kill_uid(args.uid)
+        shutil.rmtree(stage, ignore_errors=True)
 
-    nbg = api(args.course, cell_timeout=args.cell_timeout)
+
+def grade(args, stage: Path) -> int:
+    from .nbconfig import api
+    from .trusted import TrustedExecute
+
+    TrustedExecute.chapter = args.chapter
+    nbg = api(args.course, cell_timeout=args.cell_timeout, sandbox_ipc=str(stage / "ipc" / "k"))
     result = {"autograde": None, "feedback": None}
     auto = nbg.autograde(args.chapter, args.student, force=True, create=True)
     result["autograde"] = {"success": auto["success"], "log": (auto.get("log") or "")[-4000:],

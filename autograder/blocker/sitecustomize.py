@@ -1,11 +1,12 @@
-"""Loaded by every Python process of a grading run (its folder is first on PYTHONPATH).
+"""Loaded by every student kernel during grading (its folder is first on the kernel's PYTHONPATH).
 
 Student code must not import the instructor-only packages: a meta-path finder placed
-before every other finder answers ``ModuleNotFoundError`` for them.
+before every other finder answers ``ModuleNotFoundError`` for them. (In the isolated
+sandbox the packages are not even visible; this also covers the weaker mode.)
 """
 import sys
 
-_BLOCKED = ("solutions",)
+_BLOCKED = ("solutions", "autograder")
 
 
 class _Blocker:

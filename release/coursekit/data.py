@@ -310,6 +310,7 @@ def _gunzip(src: Path, dst: Path) -> None:
     try:
         with gzip.open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
             shutil.copyfileobj(fin, fout, length=1 << 20)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; data must be readable by every user
         os.replace(tmp, dst)
     except (OSError, EOFError) as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -584,6 +585,7 @@ def _download_checked(url: str, dest: Path, sha256: str | None) -> None:
         raise DatasetCorruptError(
             f"Checksum mismatch for {url}: expected sha256 {sha256}, got {got}. "
             f"The file was deleted; nothing was saved to {dest}.")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, dest)
     if sha256 is None:
         print(f"coursekit: downloaded {dest.name}, sha256 {got} "

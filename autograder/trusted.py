@@ -1,0 +1,162 @@
+"""Trusted checking inside nbgrader's ``autograde``.
+
+:class:`TrustedExecute` replaces nbgrader's ``Execute`` preprocessor. It executes the
+submission cell by cell as nbgrader does, and after each autograded test cell it runs that
+cell's trusted check (:mod:`autograder.checks`) from this process:
+
+* the check sends *probe* code to the kernel; the kernel runs it on the student's objects
+  and prints the observations (NumPy arrays, ``allow_pickle=False``) after a random marker;
+* the check computes the expected values with the reference implementation here, and
+  compares here, with this process's own NumPy;
+* a failed check appends an error output (the check's message) to the test cell, so
+  nbgrader's own rule -- a graded cell with an error output earns nothing -- records it.
+
+So the pass/fail decision and the expected values never exist in the student's process. A
+student's code can only make its own cells fail (its errors still count); it cannot make a
+check pass without returning correct results. A kernel that dies (``os._exit``, a crash,
+the memory limit) costs the cell it died in; the kernel is restarted and grading goes on.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import secrets
+import textwrap
+import time
+import traceback
+
+import numpy as np
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.preprocessors import Execute
+
+from . import checks
+
+_PROBE = '''
+def __course_probe__():
+    import base64 as b64, io, json, numpy as np
+    ns = dict(globals())
+    ns.update({{k: np.load(io.BytesIO(b64.b64decode(v)), allow_pickle=False) for k, v in {inputs!r}.items()}})
+    exec(compile({code!r}, "<check>", "exec"), ns)
+    out = {{}}
+    for key, value in ns["__obs__"].items():
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(value), allow_pickle=False)
+        out[key] = b64.b64encode(buf.getvalue()).decode()
+    print({marker!r} + json.dumps(out))
+__course_probe__()
+del __course_probe__
+'''
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def _encode(value) -> str:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(value), allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _decode(text: str):
+    arr = np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+    return arr[()] if arr.shape == () else arr
+
+
+class Probe:
+    """What a check can do: run observation code in the kernel, or on the reference."""
+
+    def __init__(self, runner, reference_namespace: dict, timeout: int):
+        self._runner = runner
+        self._reference = reference_namespace
+        self.timeout = timeout
+
+    def run(self, code: str, **inputs) -> dict:
+        code = textwrap.dedent(code)
+        marker = f"__COURSE_OBS_{secrets.token_hex(16)}__"
+        source = _PROBE.format(code=code, inputs={k: _encode(v) for k, v in inputs.items()}, marker=marker)
+        outputs = self._runner(source)
+        for out in outputs:
+            if out.get("output_type") == "error":
+                raise CheckFailed(f"{out.get('ename')}: {out.get('evalue')}")
+        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        for line in text.splitlines():
+            if line.startswith(marker):
+                try:
+                    raw = json.loads(line[len(marker):])
+                    return {k: _decode(v) for k, v in raw.items()}
+                except Exception:  # malformed observations
+                    break
+        raise CheckFailed("the checks could not read your results (did this cell's code run to the end?)")
+
+    def reference(self, code: str, **inputs) -> dict:
+        ns = {"np": np, **self._reference, **{k: np.asarray(v) for k, v in inputs.items()}}
+        exec(compile(textwrap.dedent(code), "<reference>", "exec"), ns)
+        return {k: (np.asarray(v)[()] if np.asarray(v).shape == () else np.asarray(v)) for k, v in ns["__obs__"].items()}
+
+
+def run_check(check, probe: Probe) -> str | None:
+    """None when the check passes, else the message for the student."""
+    try:
+        check(probe)
+    except (CheckFailed, AssertionError) as err:
+        return str(err) or "a hidden check failed"
+    except Exception as err:  # a check crashing on strange observations is a failed check, never a pass
+        return f"hidden check could not evaluate your results: {type(err).__name__}: {err}"
+    return None
+
+
+class TrustedExecute(Execute):
+    """nbgrader's Execute plus trusted checks after test cells and survival of dead kernels."""
+
+    chapter = None  # set by the worker before nbgrader instantiates the preprocessor
+
+    def _probe_runner(self, index):
+        def runner(source: str):
+            cell = new_code_cell(source)
+            self.execute_cell(cell, index, store_history=False)
+            return cell.outputs
+        return runner
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        start = time.perf_counter()
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            cell.outputs.append(new_output("error", ename="KernelDied", traceback=[],
+                                           evalue="the kernel died while running this cell (os._exit, a crash, or the memory limit); it was restarted"))
+            self._restart_kernel()
+            return cell, resources
+        self.log.info("cell %s executed in %.2f s", meta.get("grade_id", index), time.perf_counter() - start)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            check = checks.load(self.chapter).get(meta.get("grade_id"))
+            if check is not None:
+                checked = time.perf_counter()
+                try:
+                    probe = Probe(self._probe_runner(index), checks.reference(self.chapter), self.timeout)
+                    message = run_check(check, probe)
+                except DeadKernelError:
+                    message = "the kernel died during the hidden checks; it was restarted"
+                    self._restart_kernel()
+                self.log.info("cell %s ran in %.2f s, checks in %.2f s", meta.get("grade_id"), checked - start,
+                              time.perf_counter() - checked)
+                self.nb.cells[index] = cell  # nbclient stores each executed cell at its index: put the test cell back
+                if message:
+                    cell.outputs.append(new_output("error", ename="HiddenTestFailed", evalue=message,
+                                                   traceback=[f"HiddenTestFailed: {message}"]))
+        return cell, resources
+
+    def _restart_kernel(self):
+        try:
+            self.km.restart_kernel(now=True)
+            self.kc.stop_channels()
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            self.wait_for_reply(self.kc.kernel_info())
+        except Exception:
+            self.log.error("could not restart the kernel:\n%s", traceback.format_exc())
+            raise
