@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import CHAPTERS, ROOT
+from .intake import normalise
 from .nbconfig import api
 
 SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -57,17 +58,16 @@ class Report:
         return self.out / "grades.csv"
 
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for r in self.rows:
-            key = r.status.split(":")[0]
-            counts[key] = counts.get(key, 0) + 1
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        lines = [f"graded {len(self.rows)} notebook(s): {parts or 'none'}"]
+        failed = sum(r.status.startswith(("error", "malformed")) for r in self.rows)
+        timed_out = sum(r.status.startswith("timeout") or "timed out" in r.status for r in self.rows)
+        lines = [f"graded {len(self.rows)} notebook(s): {len(self.rows) - failed - timed_out} ok, "
+                 f"{failed} failed, {timed_out} timed out (whole notebook or some cells)"]
         lines += [f"  {r.student:<16} {r.chapter:<16} {r.score:6.1f} / {r.max_score:<5.1f} {r.status}" for r in self.rows]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s) that are not submissions: " + ", ".join(self.skipped[:10]))
         lines.append(f"grades:   {self.csv_path.resolve()}")
         lines.append(f"feedback: {(self.out / 'feedback').resolve()}")
+        lines.append(f"gradebook: {(self.out / 'gradebook.db').resolve()}  histogram: {(self.out / 'score_histogram.png').resolve()}")
         return "\n".join(lines)
 
 
@@ -107,26 +107,19 @@ def discover(folder: Path, chapters=CHAPTERS) -> tuple[list[Submission], list[st
     return sorted(found.values(), key=lambda s: (s.student, s.chapter)), skipped
 
 
-def prepare_template(chapter: str, work: Path) -> Path:
-    """A course folder holding the chapter's source and a gradebook that knows the assignment."""
-    template = work / "templates" / chapter
+def prepare_template(chapters, work: Path) -> Path:
+    """A course folder holding the chapters' sources and a gradebook that knows the assignments."""
+    template = work / "template"
     if template.exists():
         shutil.rmtree(template)
-    shutil.copytree(ROOT / "source" / chapter, template / "source" / chapter)
-    result = api(template).generate_assignment(chapter, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"could not generate {chapter} for grading:\n{result.get('error') or result.get('log')}")
+    nbg = api(template)
+    for chapter in chapters:
+        shutil.copytree(ROOT / "source" / chapter, template / "source" / chapter)
+        result = nbg.generate_assignment(chapter, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"could not generate {chapter} for grading:\n{result.get('error') or result.get('log')}")
+    shutil.rmtree(template / "release", ignore_errors=True)
     return template
-
-
-def _check_json(path: Path) -> str | None:
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        return f"malformed: not a notebook ({type(err).__name__})"
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        return "malformed: no cells"
-    return None
 
 
 def worker_env(threads: int = 1) -> dict:
@@ -152,9 +145,9 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
     target = course / "submitted" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
     target.parent.mkdir(parents=True)
     shutil.copyfile(sub.path, target)
-    problem = _check_json(target)
-    if problem:
-        row.status = problem
+    gradable, problems = normalise(target, template / "source" / sub.chapter / f"{sub.chapter}.ipynb")
+    if not gradable:
+        row.status = "malformed: " + "; ".join(problems)
         row.max_score = _max_score(template, sub.chapter)
         row.seconds = time.perf_counter() - start
         return row
@@ -187,10 +180,17 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
         row.status = f"timeout: notebook exceeded {timeout} s"
         row.score = 0.0
     elif rc != 0:
-        err = ((result.get("autograde") or {}).get("error") or log.read_text(errors="replace"))
-        row.status = "error: " + _last_line(err)
+        auto = result.get("autograde") or {}
+        detail = [p for p in auto.get("problems", []) if "Traceback" not in p and "see the the above" not in p]
+        row.status = "error: " + (detail[0].replace("[ERROR] ", "").strip()[:200] if detail else
+                                  _last_line(auto.get("error") or log.read_text(errors="replace")))
     else:
-        row.status = "ok"
+        inc = result.get("incidents", {})
+        notes = [f"{inc[k]} cell(s) {label}" for k, label in (("timeouts", "timed out"), ("kernel_restarts", "killed the kernel"))
+                 if inc.get(k)]
+        if problems:
+            notes.append("repaired: " + "; ".join(problems))
+        row.status = "ok" + (f" ({'; '.join(notes)})" if notes else "")
     feedback = course / "feedback" / sub.student / sub.chapter / f"{sub.chapter}.html"
     if feedback.exists():
         dest = out / "feedback" / sub.student / f"{sub.chapter}.html"
@@ -231,14 +231,61 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeo
                       cell_timeout: int = 120, hide: tuple = ()) -> list[Row]:
     out = Path(out).resolve()
     work = out / "work"
-    templates = {ch: prepare_template(ch, work) for ch in sorted({s.chapter for s in subs})}
+    template = prepare_template(sorted({s.chapter for s in subs}), work)
     workers = max(1, workers)
     threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = list(pool.map(lambda i_s: grade_one(i_s[1], templates[i_s[1].chapter], work, out, timeout, cell_timeout,
+        rows = list(pool.map(lambda i_s: grade_one(i_s[1], template, work, out, timeout, cell_timeout,
                                                    threads, UID_BASE + i_s[0] if os.geteuid() == 0 else None, hide),
                              enumerate(subs)))
+    merge_gradebooks(rows, template, work, out / "gradebook.db")
     return rows
+
+
+def merge_gradebooks(rows: list[Row], template: Path, work: Path, target: Path) -> None:
+    """Write every row into one class gradebook (nbgrader's SQLite schema), from this process only.
+
+    Each worker graded into a private gradebook; this single writer copies the results into
+    ``target`` one after another, so concurrent grading never shares a database file."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if target.exists():
+        target.unlink()
+    shutil.copyfile(template / "gradebook.db", target)
+    with Gradebook(f"sqlite:///{target}") as gb:
+        for row in sorted(rows, key=lambda r: (r.student, r.chapter)):
+            gb.update_or_create_student(row.student)
+            try:
+                gb.remove_submission(row.chapter, row.student)
+            except MissingEntry:
+                pass
+            sub = gb.add_submission(row.chapter, row.student)
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    cell = row.cells.get(grade.name)
+                    if cell is not None and cell.get("auto"):
+                        grade.auto_score = cell["score"]
+                        grade.needs_manual_grade = False
+            gb.db.commit()
+
+
+def plot_histogram(rows: list[Row], path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for chapter in sorted({r.chapter for r in rows}):
+        pct = [100 * r.score / r.max_score for r in rows if r.chapter == chapter and r.max_score]
+        ax.hist(pct, bins=range(0, 105, 5), alpha=0.7, label=f"{chapter} ({len(pct)})")
+    ax.set_xlabel("score (% of the autograded points)")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def grade_folder(submissions: Path, out: Path, workers: int = 1, timeout: int = 600, cell_timeout: int = 120) -> Report:
@@ -249,4 +296,6 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, timeout: int = 
     rows = grade_submissions(subs, out, workers=workers, timeout=timeout, cell_timeout=cell_timeout,
                              hide=(Path(submissions).resolve(),))
     write_csv(rows, out / "grades.csv")
+    if rows:
+        plot_histogram(rows, out / "score_histogram.png")
     return Report(rows, out, skipped)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import ROOT, catalogue
+from . import ROOT, attacks, catalogue
 from .grading import Submission, grade_submissions
 from .release import available_chapters
 from .submissions import make_submission, solution_sources
@@ -26,7 +26,7 @@ def _write(nb, path: Path) -> Path:
 
 
 def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: int | None = None,
-             echo=print) -> bool:
+             echo=print, with_attacks: bool = True) -> bool:
     chapters = list(chapters or available_chapters())
     out = Path(out).resolve()
     if out.exists():
@@ -55,10 +55,20 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             sid = f"variant-{v.name}"
             subs.append(Submission(sid, chapter, _write(nb, folder / f"{sid}_{chapter}.ipynb")))
             expect[(sid, chapter)] = ("variant", v)
+        if with_attacks and hasattr(cat, "HONEST"):
+            subs.append(Submission("honest", chapter, _write(attacks.build_honest(chapter, cat), folder / f"honest_{chapter}.ipynb")))
+            expect[("honest", chapter)] = ("honest", None)
+            for a in attacks.ATTACKS:
+                sid = f"attack-{a.name}"
+                subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
+                expect[(sid, chapter)] = ("attack", a)
     echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s)")
-    rows = grade_submissions(subs, out, workers=workers, timeout=600, cell_timeout=120)
+    rows = grade_submissions(subs, out, workers=workers, timeout=300, cell_timeout=60,
+                             hide=(out / "submissions",))
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
+    honest = {r.chapter: r for r in rows if r.student == "honest"}
+    attack_rows = []
     for row in rows:
         kind, item = expect[(row.student, row.chapter)]
         full = row.status == "ok" and row.max_score > 0 and abs(row.score - row.max_score) < 1e-9
@@ -75,6 +85,12 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             counts["mutant"][1] += 1
             counts["mutant"][0] += good
             detail = f"{row.score:g}/{row.max_score:g}" + (f", NOT caught by {missing}" if missing else f", caught by {lost}")
+        elif kind == "honest":
+            good = row.status == "ok" and 0 < row.score < row.max_score
+            detail = f"{row.score:g}/{row.max_score:g} (the honest part of every attack)"
+        elif kind == "attack":
+            attack_rows.append(row)
+            continue
         else:
             good = full
             counts["variant"][1] += 1
@@ -83,6 +99,17 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             detail = f"{row.score:g}/{row.max_score:g}" + (f", lost points in {failed}" if failed else "")
         ok &= good
         echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status}]")
+    # an attack is contained when it earns no more than the honest part alone and every other
+    # submission of this run (source, release, mutants, variants, honest) got its expected grade
+    others_ok = ok
+    for row in attack_rows:
+        base = honest.get(row.chapter)
+        good = others_ok and base is not None and row.score <= base.score + 1e-9 and row.max_score == base.max_score
+        counts["attack"][1] += 1
+        counts["attack"][0] += good
+        ok &= good
+        gained = f"{row.score:g}/{row.max_score:g} vs honest {base.score:g}" if base else "no honest baseline"
+        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {gained}  [{row.status}]")
     m, v, a = counts["mutant"], counts["variant"], counts["attack"]
     echo(f"mutants caught: {m[0]}/{m[1]}, variants passed: {v[0]}/{v[1]}, attacks contained: {a[0]}/{a[1]}")
     return ok

@@ -27,7 +27,8 @@ import time
 import traceback
 
 import numpy as np
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
@@ -126,9 +127,12 @@ class TrustedExecute(Execute):
         start = time.perf_counter()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
+        except (DeadKernelError, CellTimeoutError, CellControlSignal) as err:
+            what = ("did not answer within the time limit" if isinstance(err, CellTimeoutError)
+                    else "died while running this cell (os._exit, a crash, or the memory limit)")
             cell.outputs.append(new_output("error", ename="KernelDied", traceback=[],
-                                           evalue="the kernel died while running this cell (os._exit, a crash, or the memory limit); it was restarted"))
+                                           evalue=f"the kernel {what}; it was restarted and grading went on"))
+            self.nb.cells[index] = cell
             self._restart_kernel()
             return cell, resources
         self.log.info("cell %s executed in %.2f s", meta.get("grade_id", index), time.perf_counter() - start)
@@ -139,8 +143,8 @@ class TrustedExecute(Execute):
                 try:
                     probe = Probe(self._probe_runner(index), checks.reference(self.chapter), self.timeout)
                     message = run_check(check, probe)
-                except DeadKernelError:
-                    message = "the kernel died during the hidden checks; it was restarted"
+                except (DeadKernelError, CellTimeoutError, CellControlSignal):
+                    message = "the kernel died or hung during the hidden checks; it was restarted"
                     self._restart_kernel()
                 self.log.info("cell %s ran in %.2f s, checks in %.2f s", meta.get("grade_id"), checked - start,
                               time.perf_counter() - checked)
@@ -151,12 +155,10 @@ class TrustedExecute(Execute):
         return cell, resources
 
     def _restart_kernel(self):
+        """A fresh kernel (the student's state is lost; later cells run without it)."""
         try:
-            self.km.restart_kernel(now=True)
             self.kc.stop_channels()
-            self.kc = self.km.client()
-            self.kc.start_channels()
-            self.wait_for_reply(self.kc.kernel_info())
         except Exception:
-            self.log.error("could not restart the kernel:\n%s", traceback.format_exc())
-            raise
+            pass
+        run_sync(self.km.restart_kernel)(now=True)
+        self.start_new_kernel_client()

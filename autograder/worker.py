@@ -61,6 +61,24 @@ def read_scores(course: Path, chapter: str, student: str) -> dict:
         return {"score": sub.score, "max_score": sub.max_score, "cells": cells}
 
 
+def incidents(path: Path) -> dict:
+    """Cells that timed out or killed their kernel, read from the autograded notebook."""
+    import nbformat
+
+    out = {"timeouts": 0, "kernel_restarts": 0}
+    if not path.exists():
+        return out
+    for cell in nbformat.read(str(path), 4).cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") != "error":
+                continue
+            if o.get("ename") == "CellTimeoutError" or "time limit" in str(o.get("evalue", "")):
+                out["timeouts"] += 1
+            elif o.get("ename") == "KernelDied":
+                out["kernel_restarts"] += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("course", type=Path)
@@ -90,10 +108,13 @@ def grade(args, stage: Path) -> int:
     nbg = api(args.course, cell_timeout=args.cell_timeout, sandbox_ipc=str(stage / "ipc" / "k"))
     result = {"autograde": None, "feedback": None}
     auto = nbg.autograde(args.chapter, args.student, force=True, create=True)
-    result["autograde"] = {"success": auto["success"], "log": (auto.get("log") or "")[-4000:],
+    log = auto.get("log") or ""
+    problems = [l for l in log.splitlines() if l.startswith("[ERROR]") or "Error:" in l or "Exception:" in l]
+    result["autograde"] = {"success": auto["success"], "log": log[-4000:], "problems": problems[:40],
                            "error": (auto.get("error") or "")[-4000:]}
     if auto["success"]:
         result.update(read_scores(args.course, args.chapter, args.student))
+        result["incidents"] = incidents(args.course / "autograded" / args.student / args.chapter / f"{args.chapter}.ipynb")
         fb = nbg.generate_feedback(args.chapter, args.student, force=True)
         result["feedback"] = {"success": fb["success"], "error": (fb.get("error") or "")[-2000:]}
     (args.course / "result.json").write_text(json.dumps(result, indent=1))

@@ -295,3 +295,36 @@ VARIANTS = [
         "overfit_small": OVERFIT_VARIANT.strip("\n"),
     }, "FullyConnectedNet from zipped layer sizes; search with itertools.product; other overfit settings"),
 ]
+
+
+# ---------------------------------------------------------------- attacks (autograder.attacks)
+# The honest part every attack submission completes (Part 1, 10 points), the student cell
+# that receives the attack, and stubs with the right shapes but wrong values for what the
+# attacker did not write (so that only tampering could turn them into points).
+HONEST = ["two_layer_net"]
+ATTACK_TARGET = "affine_forward"
+ATTACK_STUBS = '''
+def affine_forward(x, w, b):
+    return np.zeros((x.shape[0], w.shape[1])), (x, w, b)
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return np.zeros(x.shape), np.zeros(w.shape), np.zeros(b.shape)
+
+
+def relu_forward(x):
+    return np.zeros_like(x), x
+
+
+def relu_backward(dout, cache):
+    return np.zeros_like(dout)
+
+
+def softmax_loss(scores, y):
+    return 0.0, np.zeros_like(scores)
+
+
+def svm_loss(scores, y):
+    return 0.0, np.zeros_like(scores)
+'''.strip("\n")

@@ -1,0 +1,233 @@
+"""The attack catalogue: submissions that try to get points they did not earn or to harm the
+grading run. Each attack is the chapter's release notebook with an *honest part* completed
+(the catalogue's ``HONEST``, the same for every attack) plus the attack. ``selftest`` grades
+them in one run with everything else and counts an attack contained when it earns no more
+than the honest part alone and every other submission of the run still gets its expected
+grade.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import nbformat
+
+from ..submissions import _grade_id, make_submission
+
+
+@dataclass
+class Attack:
+    name: str
+    what: str
+    build: Callable  # (chapter, honest cells, target student cell, stubs) -> notebook
+
+
+def _with_cell(code: str):
+    """Put ``code`` (and the catalogue's shaped-but-wrong stubs) into the first student cell after the honest part."""
+    def build(chapter, honest, target, stubs):
+        return make_submission(chapter, fill=honest, replace={target: stubs + "\n\n" + code})
+    return build
+
+
+MONKEYPATCH = '''
+import numpy as np, numpy.testing
+np.allclose = lambda *a, **k: True
+np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, bool)
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.abs = lambda x: x * 0
+np.max = lambda *a, **k: 0.0
+'''
+
+PATCH_HELPERS = '''
+import coursekit.checks, coursekit.gradcheck
+for _mod in (coursekit.checks, coursekit.gradcheck):
+    for _name in ("check_close", "check_shape", "check_gradient", "check_finite"):
+        setattr(_mod, _name, lambda *a, **k: None)
+    _mod.rel_error = lambda *a, **k: 0.0
+check_close = check_shape = check_gradient = lambda *a, **k: None
+rel_error = lambda *a, **k: 0.0
+'''
+
+BUILTINS = '''
+import builtins
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+builtins.abs = lambda x: 0
+builtins.print = lambda *a, **k: None
+builtins.isinstance = lambda *a: True
+'''
+
+SWALLOW = '''
+ip = get_ipython()
+ip.set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)
+'''
+
+HIDE_TRACEBACKS = '''
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+InteractiveShell.showtraceback = lambda *a, **k: None
+InteractiveShell.showsyntaxerror = lambda *a, **k: None
+sys.excepthook = lambda *a: None
+'''
+
+REWRITE_TESTS = '''
+def _neutralise(lines):
+    text = "".join(lines)
+    return ["pass\\n"] if ("check_" in text or "assert" in text or "__obs__" in text) else lines
+get_ipython().input_transformers_post.append(_neutralise)
+'''
+
+IMPORT_SOLUTIONS = '''
+import sys, pathlib, importlib
+import coursekit
+sys.path.insert(0, str(pathlib.Path(coursekit.__file__).resolve().parents[1]))
+try:
+    from solutions.two_layer_net import *  # noqa
+except Exception:
+    pass
+try:
+    _spec = importlib.util.spec_from_file_location("s", str(pathlib.Path(coursekit.__file__).resolve().parents[1] / "solutions" / "two_layer_net" / "layers.py"))
+    _m = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(_m); globals().update(vars(_m))
+except Exception:
+    pass
+'''
+
+READ_HIDDEN = '''
+import glob, json, os, pathlib, re, coursekit
+_root = pathlib.Path(coursekit.__file__).resolve().parents[1]
+_found = []
+for _pattern in [str(_root / "source" / "*" / "*.ipynb"), str(_root / "solutions" / "*" / "*.py"),
+                 str(_root / "autograder" / "checks" / "*.py"), "../../../../source/*/*.ipynb", "/tmp/*/source/*/*.ipynb",
+                 "../../../../gradebook.db", "/work/*/source/*/*.ipynb"]:
+    _found += glob.glob(_pattern)
+for _path in _found:
+    try:
+        _text = open(_path).read()
+    except Exception:
+        continue
+    if _path.endswith(".py"):
+        try:
+            exec(_text, globals())
+        except Exception:
+            pass
+    elif _path.endswith(".ipynb"):
+        for _cell in json.loads(_text)["cells"]:
+            if "BEGIN SOLUTION" in "".join(_cell["source"]):
+                try:
+                    exec("".join(_cell["source"]), globals())
+                except Exception:
+                    pass
+'''
+
+WRITE_GRADEBOOK = '''
+import os, sqlite3, pathlib
+for _top in ["/", "/tmp", "/work", "/root", "..", "../..", "../../..", "../../../.."]:
+    for _dirpath, _dirs, _files in os.walk(_top):
+        if _dirpath.count(os.sep) > 8:
+            _dirs[:] = []
+        for _f in _files:
+            _p = os.path.join(_dirpath, _f)
+            try:
+                if _f == "gradebook.db":
+                    _c = sqlite3.connect(_p); _c.execute("UPDATE grade SET auto_score = 1000"); _c.commit()
+                elif _f.endswith(".ipynb") and "submitted" in _p:
+                    open(_p, "w").write("{}")
+                elif _f in ("grades.csv", "result.json"):
+                    open(_p, "w").write("hacked")
+            except Exception:
+                pass
+'''
+
+NETWORK = '''
+import socket, urllib.request
+_ok = []
+for _host, _port in [("pypi.org", 443), ("127.0.0.1", 22), ("10.0.0.1", 80)]:
+    try:
+        socket.create_connection((_host, _port), timeout=2).close(); _ok.append(_host)
+    except Exception:
+        pass
+try:
+    urllib.request.urlopen("https://pypi.org/simple/", timeout=3); _ok.append("https")
+except Exception:
+    pass
+print("network reachable:", _ok)
+'''
+
+INFINITE_LOOP = "while True:\n    pass\n"
+
+MEMORY_BOMB = '''
+_hog = []
+while True:
+    _hog.append(bytearray(256 * 2**20))
+'''
+
+FORK_BOMB = '''
+import os
+for _ in range(100000):
+    try:
+        os.fork()
+    except OSError:
+        pass
+'''
+
+OS_EXIT = "import os\nos._exit(0)\n"
+
+HUGE_OUTPUT = "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000 + '\\n')\n"
+
+
+def _edit_locked(chapter, honest, target, stubs):
+    nb = make_submission(chapter, fill=honest, replace={target: stubs})
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") or meta.get("grade"):
+            if cell.cell_type == "code":
+                cell.source = "pass"
+            if meta.get("grade"):
+                meta["points"] = 1000
+    return nb
+
+
+def _delete_tests(chapter, honest, target, stubs):
+    nb = make_submission(chapter, fill=honest, replace={target: stubs})
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    return nb
+
+
+def _fake_metadata(chapter, honest, target, stubs):
+    nb = make_submission(chapter, fill=honest, replace={target: stubs})
+    extra = nbformat.v4.new_code_cell("pass")
+    extra.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False, "locked": True,
+                                  "points": 1000, "grade_id": "free_points", "task": False}
+    nb.cells.insert(1, extra)
+    nb.metadata["kernelspec"] = {"name": "bash", "display_name": "Bash", "language": "bash"}
+    return nb
+
+
+ATTACKS = [
+    Attack("monkeypatch_numpy", "patches NumPy's comparison functions", _with_cell(MONKEYPATCH)),
+    Attack("patch_test_helpers", "replaces the test helpers with no-ops", _with_cell(PATCH_HELPERS)),
+    Attack("builtins_tampering", "replaces builtins (AssertionError, abs, print, isinstance)", _with_cell(BUILTINS)),
+    Attack("swallow_exceptions", "IPython custom exception handler that swallows every error", _with_cell(SWALLOW)),
+    Attack("hide_tracebacks", "silences tracebacks and sys.excepthook", _with_cell(HIDE_TRACEBACKS)),
+    Attack("rewrite_test_cells", "an input transformer that replaces test code with pass", _with_cell(REWRITE_TESTS)),
+    Attack("import_solutions", "imports the instructor's solutions package", _with_cell(IMPORT_SOLUTIONS)),
+    Attack("read_hidden_tests", "reads source notebooks, solutions and checks from disk and runs them", _with_cell(READ_HIDDEN)),
+    Attack("write_gradebook", "rewrites gradebooks, grades and other students' submissions it can find", _with_cell(WRITE_GRADEBOOK)),
+    Attack("network_access", "opens network connections", _with_cell(NETWORK)),
+    Attack("infinite_loop", "loops forever in a cell", _with_cell(INFINITE_LOOP)),
+    Attack("memory_bomb", "allocates memory without bound", _with_cell(MEMORY_BOMB)),
+    Attack("fork_bomb", "forks without bound", _with_cell(FORK_BOMB)),
+    Attack("os_exit", "kills its own kernel with os._exit", _with_cell(OS_EXIT)),
+    Attack("huge_output", "prints 100 MB", _with_cell(HUGE_OUTPUT)),
+    Attack("edit_locked_cells", "empties every locked cell and sets test points to 1000", _edit_locked),
+    Attack("delete_test_cells", "deletes the test cells", _delete_tests),
+    Attack("fake_grade_metadata", "adds a 1000-point test cell and claims another kernel", _fake_metadata),
+]
+
+
+def build_attack(attack: Attack, chapter: str, catalogue) -> nbformat.NotebookNode:
+    return attack.build(chapter, catalogue.HONEST, catalogue.ATTACK_TARGET, catalogue.ATTACK_STUBS)
+
+
+def build_honest(chapter: str, catalogue) -> nbformat.NotebookNode:
+    return make_submission(chapter, fill=catalogue.HONEST, replace={catalogue.ATTACK_TARGET: catalogue.ATTACK_STUBS})
