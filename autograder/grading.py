@@ -13,10 +13,14 @@ import csv
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +138,68 @@ def worker_env(threads: int = 1) -> dict:
 UID_BASE = 61000 + 16 * (os.getpid() % 200)  # one unprivileged uid per submission of this run
 
 
+class WorkerSlot:
+    """One long-lived worker process (``python -m autograder.worker --serve``) used by one thread.
+
+    A job that overruns its wall-clock limit, or a worker that dies, costs only that job:
+    the worker's whole process group is killed, the kernel's uid is swept, and the next job
+    starts a fresh worker."""
+
+    def __init__(self, log: Path, env: dict):
+        self.log, self.env, self.proc = log, env, None
+
+    def _start(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", "--serve", str(self.log)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=self.env, start_new_session=True, text=True, bufsize=1)
+
+    def run(self, argv: list[str], timeout: float) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        job = uuid.uuid4().hex
+        try:
+            self.proc.stdin.write(json.dumps({"id": job, "argv": argv}) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.kill()
+            return None
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if not ready:
+                break
+            line = self.proc.stdout.readline()
+            if not line:  # the worker died
+                break
+            try:
+                answer = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if answer.get("id") == job:
+                return int(answer["rc"])
+        self.kill()
+        return None
+
+    def kill(self):
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.proc.wait()
+            self.proc = None
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except Exception:
+                self.kill()
+
+
 def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: int, cell_timeout: int,
-              threads: int = 1, uid: int | None = None, hide: tuple = ()) -> Row:
+              slot: WorkerSlot, uid: int | None = None, hide: tuple = ()) -> Row:
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -153,20 +217,14 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
         return row
     from coursekit.data import data_root
 
-    cmd = [sys.executable, "-m", "autograder.worker", str(course), sub.chapter, sub.student,
+    cmd = [str(course), sub.chapter, sub.student,
            "--cell-timeout", str(cell_timeout), "--data", str(data_root().resolve())]
     if uid is not None:
         cmd += ["--uid", str(uid)]
     for path in (out, *hide):
         cmd += ["--hide", str(path)]
-    log = course / "worker.log"
     try:
-        with open(log, "wb") as fh:
-            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout,
-                                  env=worker_env(threads), cwd=course, start_new_session=True)
-        rc = proc.returncode
-    except subprocess.TimeoutExpired:
-        rc = None
+        rc = slot.run(cmd, timeout)
     finally:
         from .sandbox import kill_uid
         kill_uid(uid)
@@ -183,7 +241,7 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
         auto = result.get("autograde") or {}
         detail = [p for p in auto.get("problems", []) if "Traceback" not in p and "see the the above" not in p]
         row.status = "error: " + (detail[0].replace("[ERROR] ", "").strip()[:200] if detail else
-                                  _last_line(auto.get("error") or log.read_text(errors="replace")))
+                                  _last_line(auto.get("error") or "the worker stopped without a result"))
     else:
         inc = result.get("incidents", {})
         notes = [f"{inc[k]} cell(s) {label}" for k, label in (("timeouts", "timed out"), ("kernel_restarts", "killed the kernel"))
@@ -234,10 +292,23 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeo
     template = prepare_template(sorted({s.chapter for s in subs}), work)
     workers = max(1, workers)
     threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = list(pool.map(lambda i_s: grade_one(i_s[1], template, work, out, timeout, cell_timeout,
-                                                   threads, UID_BASE + i_s[0] if os.geteuid() == 0 else None, hide),
-                             enumerate(subs)))
+    env = worker_env(threads)
+    local, slots = threading.local(), []
+
+    def job(i_s):
+        if not hasattr(local, "slot"):
+            local.slot = WorkerSlot(work / f"worker-{len(slots)}.log", env)
+            slots.append(local.slot)
+        i, sub = i_s
+        return grade_one(sub, template, work, out, timeout, cell_timeout, local.slot,
+                         UID_BASE + i if os.geteuid() == 0 else None, hide)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(job, enumerate(subs)))
+    finally:
+        for slot in slots:
+            slot.close()
     merge_gradebooks(rows, template, work, out / "gradebook.db")
     return rows
 

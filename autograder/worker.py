@@ -79,25 +79,59 @@ def incidents(path: Path) -> dict:
     return out
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("course", type=Path)
-    parser.add_argument("chapter")
-    parser.add_argument("student")
-    parser.add_argument("--cell-timeout", type=int, default=120)
-    parser.add_argument("--uid", type=int, default=None, help="unprivileged uid for the kernel (root only)")
-    parser.add_argument("--data", default=None, help="data root the kernel may read")
-    parser.add_argument("--hide", action="append", default=[], help="folders the kernel must not see")
-    parser.add_argument("--mem-mb", type=int, default=6144)
-    parser.add_argument("--cpu-s", type=int, default=900)
-    args = parser.parse_args(argv)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m autograder.worker")
+    p.add_argument("course", type=Path)
+    p.add_argument("chapter")
+    p.add_argument("student")
+    p.add_argument("--cell-timeout", type=int, default=120)
+    p.add_argument("--uid", type=int, default=None, help="unprivileged uid for the kernel (root only)")
+    p.add_argument("--data", default=None, help="data root the kernel may read")
+    p.add_argument("--hide", action="append", default=[], help="folders the kernel must not see")
+    p.add_argument("--mem-mb", type=int, default=6144)
+    p.add_argument("--cpu-s", type=int, default=900)
+    return p
+
+
+def run_job(argv) -> int:
+    args = parser().parse_args(argv)
     stage = prepare_stage(args)
     try:
         return grade(args, stage)
+    except Exception as err:  # record, never crash the serving loop
+        (args.course / "result.json").write_text(json.dumps({"autograde": {"success": False, "problems": [repr(err)],
+                                                                          "error": repr(err)}}))
+        return 1
     finally:
         from .sandbox import kill_uid
         kill_uid(args.uid)
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def serve(log_path: str) -> int:
+    """Grade jobs read from stdin (one JSON argv list per line), answering on the original stdout.
+
+    A long-lived worker pays for Python, nbgrader and nbconvert's templates once. Its own
+    stdout and stderr (inherited by every kernel it starts) go to ``log_path``; answers go
+    to a private copy of the original stdout that kernels never inherit."""
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+    for line in sys.stdin:
+        job = json.loads(line)
+        rc = run_job(job["argv"])
+        answers.write(json.dumps({"id": job["id"], "rc": rc}) + "\n")
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        return serve(argv[1])
+    return run_job(argv)
 
 
 def grade(args, stage: Path) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from autograder import ROOT
 from autograder.release import available_chapters
-from test_release import secret_lines
+from test_release import check_lines, secret_lines
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def test_book_has_the_chapter_pages(built_book):
 
 @pytest.mark.parametrize("chapter", available_chapters())
 def test_book_has_no_solution_text(built_book, chapter):
-    secrets = secret_lines(chapter)
+    secrets = secret_lines(chapter) + check_lines(chapter)
     for page in built_book.rglob("*.html"):
         text = page.read_text(errors="replace")
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, page

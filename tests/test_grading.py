@@ -12,7 +12,7 @@ from autograder.demo import run_demo
 from autograder.grading import discover, grade_folder
 from autograder.selftest import selftest
 from autograder.submissions import make_submission
-from test_release import secret_lines
+from test_release import check_lines
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,9 @@ def test_selftest_catches_every_mutant_and_passes_every_variant(tmp_path):
     last = lines[-1]
     m = re.fullmatch(r"mutants caught: (\d+)/(\d+), variants passed: (\d+)/(\d+), attacks contained: (\d+)/(\d+)", last)
     assert m, last
-    caught, mutants, passed, variants = map(int, m.groups()[:4])
+    caught, mutants, passed, variants, contained, attacks = map(int, m.groups())
     assert ok, "\n".join(l for l in lines if "FAIL" in l)
-    assert caught == mutants >= 8 and passed == variants >= 3
+    assert caught == mutants >= 8 and passed == variants >= 3 and contained == attacks >= 12
 
 
 def test_demo_class_grades_and_feedback(tmp_path):
@@ -43,7 +43,7 @@ def test_demo_class_grades_and_feedback(tmp_path):
     partial = float(grades[("alan_turing", "two_layer_net")]["score"])
     buggy = float(grades[("grace_hopper", "two_layer_net")]["score"])
     assert 0 < partial < float(full["score"]) and 0 < buggy < float(full["score"])
-    hidden = secret_lines("two_layer_net", kinds=("hidden",))
+    hidden = check_lines("two_layer_net")
     assert len(hidden) > 30
     for student in ("ada_lovelace", "alan_turing", "grace_hopper", "edsger_dijkstra"):
         html = (tmp_path / "demo" / "feedback" / student / "two_layer_net.html").read_text()
@@ -76,3 +76,28 @@ def test_flat_lms_files_and_broken_submissions(tmp_path):
     looping = grades[("max", "two_layer_net")]
     assert float(looping["score"]) < float(grades[("kim", "two_layer_net")]["score"])
     assert "affine_forward" not in json.dumps(looping)  # a status, not a traceback
+
+
+def test_workers_do_not_change_grades_and_attackers_do_not_change_honest_grades(tmp_path):
+    """The demo class plus every attack, graded with 2 workers and with 1; and the demo class alone."""
+    from autograder import attacks, catalogue
+    from autograder.demo import write_demo_submissions
+
+    everyone = tmp_path / "everyone"
+    write_demo_submissions(everyone)
+    cat = catalogue.load("two_layer_net")
+    for a in attacks.ATTACKS:
+        path = everyone / f"attacker_{a.name}" / "two_layer_net" / "two_layer_net.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(attacks.build_attack(a, "two_layer_net", cat), str(path))
+    alone = tmp_path / "alone"
+    write_demo_submissions(alone)
+    two = read_grades(grade_folder(everyone, tmp_path / "w2", workers=2, timeout=300, cell_timeout=30).csv_path)
+    one = read_grades(grade_folder(everyone, tmp_path / "w1", workers=1, timeout=300, cell_timeout=30).csv_path)
+    solo = read_grades(grade_folder(alone, tmp_path / "solo", workers=2, timeout=300, cell_timeout=30).csv_path)
+    assert {k: v["score"] for k, v in two.items()} == {k: v["score"] for k, v in one.items()}
+    for key, row in solo.items():
+        assert two[key]["score"] == row["score"], key
+    for key, row in two.items():
+        if key[0].startswith("attacker_"):
+            assert float(row["score"]) <= 10.0, (key, row)  # the honest part of each attack is worth 10

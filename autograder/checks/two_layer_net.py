@@ -332,7 +332,9 @@ def test_overfit_small(probe):
     assert history.size and history[-1] == 1.0, ("the network should reach 100 % training accuracy on the 50 examples "
                                                  f"by the last epoch (got {history[-1] if history.size else 'nothing'}): "
                                                  "try a larger learning rate or another weight scale")
-    assert acc >= 0.9, f"the trained network's parameters classify only {acc:.0%} of the 50 examples"
+    # the Solver keeps the best-validation epoch's parameters, whose training accuracy it recorded
+    assert np.any(np.abs(history - acc) < 1e-12), (f"the model's parameters classify {acc:.0%} of the 50 examples, "
+                                                   "which matches no epoch of solver.train_acc_history")
 
 
 TUNE_OBS = """

@@ -1,0 +1,74 @@
+"""The kernel sandbox: what a student's code can and cannot reach while it is graded."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import ROOT
+
+PROBE = r'''
+import importlib.util, json, os, resource, socket, subprocess
+out = {"uid": os.getuid(), "cwd": os.getcwd(), "root_listing": sorted(os.listdir(ROOT)),
+       "tmp_listing": sorted(os.listdir("/tmp")), "solutions": importlib.util.find_spec("solutions") is not None,
+       "autograder": importlib.util.find_spec("autograder") is not None,
+       "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0], "as": resource.getrlimit(resource.RLIMIT_AS)[0]}
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1); out["loopback"] = True
+except OSError:
+    out["loopback"] = False
+try:
+    socket.getaddrinfo("pypi.org", 443); out["dns"] = True
+except OSError:
+    out["dns"] = False
+try:
+    open(os.path.join(ROOT, "solutions", "x.py"), "w"); out["write_repo"] = True
+except OSError:
+    out["write_repo"] = False
+out["data"] = sorted(os.listdir(os.environ["COURSE_DATA"]))
+import coursekit
+out["coursekit"] = coursekit.__file__
+print("RESULT" + json.dumps(out))
+'''
+
+
+def isolation_available() -> bool:
+    return os.geteuid() == 0 and subprocess.run(["unshare", "--net", "--mount", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not isolation_available(), reason="needs root and namespaces (the weaker mode is used otherwise)")
+def test_kernel_sees_only_its_folder_the_data_and_the_student_library(tmp_path):
+    stage = Path(f"/tmp/ag-test-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    for sub in ("ipc", "runtime", "site", "home", "tmp"):
+        (stage / sub).mkdir(parents=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("my file")
+    data = tmp_path / "data"
+    (data / "FashionMNIST").mkdir(parents=True)
+    secret = tmp_path / "other_student.ipynb"
+    secret.write_text("{}")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "--stage", str(stage), "--root", str(ROOT),
+                               "--data", str(data), "--uid", "61777", "--hide", str(tmp_path / "nothing"), "--",
+                               sys.executable, "-c", f"ROOT = {str(ROOT)!r}\n" + PROBE],
+                              cwd=work, capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT")), None)
+    assert line, proc.stdout + proc.stderr
+    out = json.loads(line[len("RESULT"):])
+    assert out["uid"] == 61777
+    assert out["root_listing"] == [".venv", "coursekit"]  # no source/, solutions/, autograder/, .git, _build
+    assert out["tmp_listing"] == [stage.name]  # other runs' staging folders are invisible
+    assert not out["solutions"] and not out["autograder"]
+    assert not out["loopback"] and not out["dns"]
+    assert not out["write_repo"]
+    assert out["data"] == ["FashionMNIST"]
+    assert out["coursekit"].startswith(str(ROOT / "coursekit"))
+    assert out["nproc"] == 64 and out["as"] > 0
+    assert not (Path(tmp_path) / "work" / "x").exists()
