@@ -8,7 +8,7 @@ WORKERS ?= 2
 export COURSE_PROFILE ?= smoke
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment clean
+.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment bench bench-grade clean
 
 course: setup data release book demo
 	@echo
@@ -64,6 +64,12 @@ selftest: setup data
 # Grade a real class: make grade SUBMISSIONS=path/to/submitted OUT=path/to/results
 grade: setup data
 	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
+
+# Grading throughput: plain sequential `nbgrader autograde` vs ours on the same 20 submissions
+bench-grade: setup data release
+	$(BIN)/python -m autograder.bench --workers $(WORKERS)
+
+bench: bench-grade
 
 # A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full
 experiment: setup

@@ -21,18 +21,18 @@ def main(argv=None) -> int:
     p = sub.add_parser("grade", help="autograde a folder of submissions")
     p.add_argument("submissions", type=Path, help="<student>/<chapter>/<chapter>.ipynb tree or flat <student>_<chapter>.ipynb files")
     p.add_argument("--out", type=Path, required=True, help="output folder for grades.csv and feedback/")
-    p.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: CPU count)")
     p.add_argument("--timeout", type=int, default=600, help="wall-clock seconds per notebook (default 600)")
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
 
-    p = sub.add_parser("selftest", help="grade source, release, mutants and variants of each chapter")
+    p = sub.add_parser("selftest", help="grade source, release, mutants, variants and attacks of each chapter")
     p.add_argument("chapters", nargs="*")
     p.add_argument("--out", type=Path, default=Path("_build/selftest"))
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
 
     p = sub.add_parser("demo", help="build the bundled demo class from release/ and grade it")
     p.add_argument("--out", type=Path, default=Path("_build/demo"))
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
 
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_PROFILE", "smoke")

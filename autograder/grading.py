@@ -148,6 +148,11 @@ class WorkerSlot:
     def __init__(self, log: Path, env: dict):
         self.log, self.env, self.proc = log, env, None
 
+    def start(self):
+        """Start the worker now (its imports then overlap with other work)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+
     def _start(self):
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", "--serve", str(self.log)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -289,16 +294,21 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeo
                       cell_timeout: int = 120, hide: tuple = ()) -> list[Row]:
     out = Path(out).resolve()
     work = out / "work"
-    template = prepare_template(sorted({s.chapter for s in subs}), work)
-    workers = max(1, workers)
+    work.mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(workers, len(subs) or 1))
     threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
     env = worker_env(threads)
-    local, slots = threading.local(), []
+    free = [WorkerSlot(work / f"worker-{n}.log", env) for n in range(workers)]
+    slots = list(free)
+    for slot in slots:  # workers import nbgrader while the template is generated
+        slot.start()
+    template = prepare_template(sorted({s.chapter for s in subs}), work)
+    local, lock = threading.local(), threading.Lock()
 
     def job(i_s):
         if not hasattr(local, "slot"):
-            local.slot = WorkerSlot(work / f"worker-{len(slots)}.log", env)
-            slots.append(local.slot)
+            with lock:
+                local.slot = free.pop()
         i, sub = i_s
         return grade_one(sub, template, work, out, timeout, cell_timeout, local.slot,
                          UID_BASE + i if os.geteuid() == 0 else None, hide)

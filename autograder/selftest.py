@@ -63,7 +63,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
                 subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
                 expect[(sid, chapter)] = ("attack", a)
     echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s)")
-    rows = grade_submissions(subs, out, workers=workers, timeout=300, cell_timeout=60,
+    rows = grade_submissions(subs, out, workers=workers, timeout=300, cell_timeout=30,
                              hide=(out / "submissions",))
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
