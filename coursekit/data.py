@@ -53,7 +53,19 @@ from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
-import torch
+
+
+class _LazyTorch:
+    """``torch`` imported on first use: the NumPy chapters load data without paying for it."""
+
+    def __getattr__(self, name):
+        import torch as _torch
+
+        globals()["torch"] = _torch
+        return getattr(_torch, name)
+
+
+torch = _LazyTorch()
 
 __all__ = [
     "DATASETS",
@@ -191,9 +203,9 @@ class Split:
 
     def __post_init__(self):
         object.__setattr__(self, "classes", tuple(self.classes))
-        if self.images.dtype != torch.uint8:
+        if str(self.images.dtype) not in ("torch.uint8", "uint8"):
             raise ValueError(f"Split.images must be uint8, got {self.images.dtype}")
-        if self.labels.dtype != torch.int64 or self.labels.dim() != 1:
+        if str(self.labels.dtype) not in ("torch.int64", "int64") or np.ndim(self.labels) != 1:
             raise ValueError(f"Split.labels must be a 1-D int64 tensor, got {self.labels.dtype} "
                              f"of shape {tuple(self.labels.shape)}")
         if len(self.images) != len(self.labels):
@@ -335,7 +347,7 @@ def _fashion_sources(root: Path) -> list[Path]:
     return [DEBIAN_FASHION_MNIST, root / DEBIAN_SUBDIR]
 
 
-def _load_idx(name: str, root: PathLike | None, download: bool | None) -> tuple[Split, Split]:
+def _load_idx(name: str, root: PathLike | None, download: bool | None, numpy: bool = False) -> tuple[Split, Split]:
     """Shared code of :func:`load_mnist` and :func:`load_fashion_mnist` (``name`` is the CLI name)."""
     root = data_root(root)
     kind = "MNIST" if name == "mnist" else "FashionMNIST"
@@ -367,9 +379,10 @@ def _load_idx(name: str, root: PathLike | None, download: bool | None) -> tuple[
 
     if not _missing(raw, IDX_FILES):  # present: read the idx files directly (torchvision takes 3 s to import)
         try:
-            splits = [Split(torch.from_numpy(_read_idx(raw / images)), torch.from_numpy(_read_idx(raw / labels)).long(),
-                            classes)
+            arrays = [(_read_idx(raw / images), _read_idx(raw / labels).astype(np.int64))
                       for images, labels in ((IDX_FILES[0], IDX_FILES[1]), (IDX_FILES[2], IDX_FILES[3]))]
+            wrap = (lambda a: a) if numpy else torch.from_numpy
+            splits = [Split(wrap(x), wrap(y), classes) for x, y in arrays]
         except (ValueError, OSError) as exc:
             raise DatasetCorruptError(
                 f"{_DISPLAY[name]}: the files in {raw} could not be read ({_first_line(exc)}). "
@@ -383,7 +396,8 @@ def _load_idx(name: str, root: PathLike | None, download: bool | None) -> tuple[
         splits = []
         for train in (True, False):
             ds = cls(str(root), train=train, download=allowed)
-            splits.append(Split(ds.data.contiguous(), ds.targets.long(), classes))
+            x, y = ds.data.contiguous(), ds.targets.long()
+            splits.append(Split(x.numpy(), y.numpy(), classes) if numpy else Split(x, y, classes))
     except (AssertionError, TypeError, ValueError) as exc:
         raise DatasetCorruptError(
             f"{_DISPLAY[name]}: the files in {raw} could not be read ({_first_line(exc)}). "
@@ -409,7 +423,7 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims).copy()
 
 
-def load_mnist(root: PathLike | None = None, download: bool | None = None) -> tuple[Split, Split]:
+def load_mnist(root: PathLike | None = None, download: bool | None = None, numpy: bool = False) -> tuple[Split, Split]:
     """MNIST digits: ``(train, test)`` with 60,000 and 10,000 images, ``N×28×28`` uint8.
 
     Reads the idx files in ``<root>/MNIST/raw/`` with ``torchvision.datasets.MNIST``
@@ -417,10 +431,11 @@ def load_mnist(root: PathLike | None = None, download: bool | None = None) -> tu
     (``download=True`` or ``COURSE_ALLOW_DOWNLOAD=1``); otherwise a missing dataset raises
     :class:`DatasetNotFoundError`. Class names are ``"0"`` .. ``"9"``.
     """
-    return _load_idx("mnist", root, download)
+    return _load_idx("mnist", root, download, numpy)
 
 
-def load_fashion_mnist(root: PathLike | None = None, download: bool | None = None) -> tuple[Split, Split]:
+def load_fashion_mnist(root: PathLike | None = None, download: bool | None = None,
+                       numpy: bool = False) -> tuple[Split, Split]:
     """Fashion-MNIST: ``(train, test)`` with 60,000 and 10,000 images, ``N×28×28`` uint8.
 
     Reads the idx files in ``<root>/FashionMNIST/raw/`` with ``torchvision.datasets.FashionMNIST``.
@@ -429,7 +444,7 @@ def load_fashion_mnist(root: PathLike | None = None, download: bool | None = Non
     ``python -m coursekit fetch fashion-mnist``, its four ``.gz`` files are un-gzipped into
     the raw folder first (about a second, once). Downloads from the internet only when allowed.
     """
-    return _load_idx("fashion-mnist", root, download)
+    return _load_idx("fashion-mnist", root, download, numpy)
 
 
 def fetch_fashion_mnist(root: PathLike | None = None, download: bool | None = None) -> Path:
@@ -525,7 +540,7 @@ def _read_cifar_pickle(path: Path) -> dict:
     return {(k.decode() if isinstance(k, bytes) else k): v for k, v in obj.items()}
 
 
-def _read_cifar_batches(folder: Path, names: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def _read_cifar_batches(folder: Path, names: Sequence[str], numpy: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = [], []
     for name in names:
         batch = _read_cifar_pickle(folder / name)
@@ -537,10 +552,11 @@ def _read_cifar_batches(folder: Path, names: Sequence[str]) -> tuple[torch.Tenso
             raise ValueError(f"{name}: {len(data)} images but {len(lab)} labels")
         images.append(data.reshape(-1, 3, 32, 32))  # rows are 1024 R, 1024 G, 1024 B values
         labels.append(lab)
-    return torch.from_numpy(np.concatenate(images)), torch.from_numpy(np.concatenate(labels))
+    x, y = np.concatenate(images), np.concatenate(labels)
+    return (x, y) if numpy else (torch.from_numpy(x), torch.from_numpy(y))
 
 
-def load_cifar10(root: PathLike | None = None, download: bool | None = None) -> tuple[Split, Split]:
+def load_cifar10(root: PathLike | None = None, download: bool | None = None, numpy: bool = False) -> tuple[Split, Split]:
     """CIFAR-10: ``(train, test)`` with 50,000 and 10,000 images, ``N×3×32×32`` uint8 (RGB).
 
     Reads the python batches ``data_batch_1`` .. ``data_batch_5``, ``test_batch`` and
@@ -574,8 +590,8 @@ def load_cifar10(root: PathLike | None = None, download: bool | None = None) -> 
     try:
         meta = _read_cifar_pickle(folder / "batches.meta")
         classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in meta["label_names"])
-        train = Split(*_read_cifar_batches(folder, CIFAR10_FILES[:5]), classes)
-        test = Split(*_read_cifar_batches(folder, ["test_batch"]), classes)
+        train = Split(*_read_cifar_batches(folder, CIFAR10_FILES[:5], numpy), classes)
+        test = Split(*_read_cifar_batches(folder, ["test_batch"], numpy), classes)
     except (OSError, EOFError, KeyError, ValueError, pickle.UnpicklingError) as exc:
         raise DatasetCorruptError(
             f"CIFAR-10: the files in {folder} could not be read ({type(exc).__name__}: "
@@ -688,8 +704,13 @@ def canonical_name(name: str) -> str:
     raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
 
 
-def load(name: str, root: PathLike | None = None, download: bool | None = None):
-    """Load a dataset by name (one of :data:`DATASETS`); returns the loader's ``(train, test)``."""
+def load(name: str, root: PathLike | None = None, download: bool | None = None, numpy: bool = False):
+    """Load a dataset by name (one of :data:`DATASETS`); returns the loader's ``(train, test)``.
+
+    ``numpy=True`` (image datasets) gives NumPy arrays instead of tensors, without importing
+    PyTorch: the NumPy chapters use it."""
+    if numpy:
+        return _LOADERS[canonical_name(name)](root=root, download=download, numpy=True)
     return _LOADERS[canonical_name(name)](root=root, download=download)
 
 

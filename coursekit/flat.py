@@ -12,19 +12,19 @@ def flat_splits(train, test, n_train: int | None = None, n_val: int = 1000,
                 n_test: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
     """Return ``X_train, y_train, X_val, y_val, X_test, y_test`` and ``mean_image``.
 
-    ``train`` / ``test`` are splits from :mod:`coursekit.data` (uint8 image tensors and
-    labels). Images are flattened to rows of float64 pixel values (0..255) minus the mean
+    ``train`` / ``test`` are splits from :mod:`coursekit.data` (uint8 images and labels, as
+    tensors or, with ``load(..., numpy=True)``, NumPy arrays). Images are flattened to rows of float64 pixel values (0..255) minus the mean
     training image, as in cs231n. ``n_train`` / ``n_test`` default to everything available.
     """
-    images = train.images.numpy().reshape(len(train.labels), -1).astype(np.float64)
-    labels = train.labels.numpy().astype(np.int64)
+    images = np.asarray(train.images).reshape(len(train.labels), -1).astype(np.float64)
+    labels = np.asarray(train.labels).astype(np.int64)
     if n_val + (n_train or 1) > len(labels):
         raise ValueError(f"asked for {n_train} train + {n_val} validation examples, the training set has {len(labels)}")
     order = np.random.default_rng(seed).permutation(len(labels))
     val_idx = order[:n_val]
     train_idx = order[n_val:] if n_train is None else order[n_val:n_val + n_train]
-    X_test = test.images.numpy().reshape(len(test.labels), -1).astype(np.float64)
-    y_test = test.labels.numpy().astype(np.int64)
+    X_test = np.asarray(test.images).reshape(len(test.labels), -1).astype(np.float64)
+    y_test = np.asarray(test.labels).astype(np.int64)
     if n_test is not None:
         X_test, y_test = X_test[:n_test], y_test[:n_test]
     X_train = images[train_idx]

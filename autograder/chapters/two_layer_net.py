@@ -275,7 +275,7 @@ CELLS = [
         "smoke": dict(dataset="fashion-mnist", n_train=5000, n_val=1000, n_test=1000, image_shape=(28, 28)),
         "full": dict(dataset="cifar10", n_train=49000, n_val=1000, n_test=1000, image_shape=(3, 32, 32)),
     }[PROFILE]
-    train_split, test_split = course_data.load(SETTINGS["dataset"])
+    train_split, test_split = course_data.load(SETTINGS["dataset"], numpy=True)  # NumPy arrays, no PyTorch needed
     data = flat_splits(train_split, test_split, n_train=SETTINGS["n_train"], n_val=SETTINGS["n_val"],
                        n_test=SETTINGS["n_test"], seed=0)
     for key in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):

@@ -44,7 +44,7 @@ class Result:
 
 
 def load_data(hp: Hparams, root=None) -> dict[str, np.ndarray]:
-    train, test = course_data.load(hp.dataset, root=root)
+    train, test = course_data.load(hp.dataset, root=root, numpy=True)
     return flat_splits(train, test, n_train=hp.n_train, n_val=hp.n_val, n_test=hp.n_test, seed=hp.seed)
 
 
