@@ -10,6 +10,7 @@ feedback HTML to ``DIR/feedback/<student>/<chapter>.html``.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -269,16 +270,11 @@ def _last_line(text: str) -> str:
     return (lines[-1] if lines else "worker failed")[:200]
 
 
-_MAX_CACHE: dict[tuple[str, str], float] = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _max_score(template: Path, chapter: str) -> float:
-    key = (str(template), chapter)
-    if key not in _MAX_CACHE:
-        from nbgrader.api import Gradebook
-        with Gradebook(f"sqlite:///{template / 'gradebook.db'}") as gb:
-            _MAX_CACHE[key] = float(gb.find_assignment(chapter).max_score)
-    return _MAX_CACHE[key]
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{template / 'gradebook.db'}") as gb:
+        return float(gb.find_assignment(chapter).max_score)
 
 
 def write_csv(rows: list[Row], path: Path) -> None:

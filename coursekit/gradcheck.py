@@ -22,6 +22,17 @@ def rel_error(x, y) -> float:
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
+def _centred(f: Callable[[np.ndarray], object], x: np.ndarray, ix: tuple, h: float):
+    """``f(x + h e_ix)`` and ``f(x - h e_ix)``, perturbing ``x`` in place and restoring it."""
+    old = x[ix]
+    x[ix] = old + h
+    plus = np.array(f(x), dtype=np.float64, copy=True)
+    x[ix] = old - h
+    minus = np.array(f(x), dtype=np.float64, copy=True)
+    x[ix] = old
+    return plus, minus
+
+
 def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred-difference gradient of a scalar function ``f`` at ``x``.
 
@@ -29,17 +40,9 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: 
     close over ``x`` (as ``lambda _: model.loss(X, y)[0]`` closes over ``model.params``).
     """
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        fxph = float(f(x))
-        x[ix] = old - h
-        fxmh = float(f(x))
-        x[ix] = old
-        grad[ix] = (fxph - fxmh) / (2 * h)
-        it.iternext()
+    for ix in np.ndindex(x.shape):
+        plus, minus = _centred(f, x, ix, h)
+        grad[ix] = (plus - minus) / (2 * h)
     return grad
 
 
@@ -47,17 +50,9 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.n
                                   df: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Numerical gradient of ``sum(f(x) * df)``: the vector-Jacobian product a backward pass returns."""
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old - h
-        neg = np.array(f(x), dtype=np.float64, copy=True)
-        x[ix] = old
-        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-        it.iternext()
+    for ix in np.ndindex(x.shape):
+        plus, minus = _centred(f, x, ix, h)
+        grad[ix] = np.sum((plus - minus) * df) / (2 * h)
     return grad
 
 
@@ -68,12 +63,7 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic:
     worst = 0.0
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(m)) for m in x.shape)
-        old = x[ix]
-        x[ix] = old + h
-        fxph = float(f(x))
-        x[ix] = old - h
-        fxmh = float(f(x))
-        x[ix] = old
-        numeric = (fxph - fxmh) / (2 * h)
+        plus, minus = _centred(f, x, ix, h)
+        numeric = float(plus - minus) / (2 * h)
         worst = max(worst, abs(numeric - analytic[ix]) / max(1e-8, abs(numeric) + abs(analytic[ix])))
     return worst

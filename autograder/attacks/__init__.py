@@ -12,7 +12,7 @@ from typing import Callable
 
 import nbformat
 
-from ..submissions import _grade_id, make_submission
+from ..submissions import make_submission
 
 
 @dataclass
