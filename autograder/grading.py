@@ -112,11 +112,37 @@ def discover(folder: Path, chapters=CHAPTERS) -> tuple[list[Submission], list[st
     return sorted(found.values(), key=lambda s: (s.student, s.chapter)), skipped
 
 
+TEMPLATE_CACHE = ROOT / "_build" / "grading-templates"
+
+
+def _template_key(chapters) -> str:
+    import hashlib
+
+    import nbgrader
+
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    digest.update((Path(__file__).parent / "nbconfig.py").read_bytes())
+    for chapter in chapters:
+        digest.update(chapter.encode())
+        for path in sorted((ROOT / "source" / chapter).rglob("*")):
+            if path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def prepare_template(chapters, work: Path) -> Path:
-    """A course folder holding the chapters' sources and a gradebook that knows the assignments."""
+    """A course folder holding the chapters' sources and a gradebook that knows the assignments.
+
+    nbgrader's ``generate_assignment`` takes seconds per chapter, so the result is kept in
+    ``_build/grading-templates/<hash of the sources and configuration>`` and reused while
+    the sources do not change."""
     template = work / "template"
     if template.exists():
         shutil.rmtree(template)
+    cached = TEMPLATE_CACHE / _template_key(chapters)
+    if (cached / "gradebook.db").exists():
+        shutil.copytree(cached, template)
+        return template
     nbg = api(template)
     for chapter in chapters:
         shutil.copytree(ROOT / "source" / chapter, template / "source" / chapter)
@@ -124,6 +150,13 @@ def prepare_template(chapters, work: Path) -> Path:
         if not result["success"]:
             raise RuntimeError(f"could not generate {chapter} for grading:\n{result.get('error') or result.get('log')}")
     shutil.rmtree(template / "release", ignore_errors=True)
+    staging = TEMPLATE_CACHE / f".{cached.name}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(template, staging)
+    try:
+        staging.rename(cached)  # atomic: concurrent runs never see half a template
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
     return template
 
 
@@ -324,8 +357,12 @@ def merge_gradebooks(rows: list[Row], template: Path, work: Path, target: Path) 
 
     Each worker graded into a private gradebook; this single writer copies the results into
     ``target`` one after another, so concurrent grading never shares a database file."""
-    from nbgrader.api import Gradebook, MissingEntry
+    import warnings
 
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's known, harmless "not in session" noise
     if target.exists():
         target.unlink()
     shutil.copyfile(template / "gradebook.db", target)
