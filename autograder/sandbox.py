@@ -6,10 +6,13 @@ a private kernelspec). Running as root, before it ``exec``s ipykernel it:
 1. enters new **mount and network namespaces** (``unshare(CLONE_NEWNS | CLONE_NEWNET)``):
    the kernel has no network at all (not even loopback); it talks to the worker over Unix
    sockets (ZeroMQ ``ipc`` transport) in its private staging folder;
-2. hides the course: an empty tmpfs is mounted over the repository root (only ``.venv`` and
-   the student library ``coursekit`` are bound back), over ``/tmp``, ``/root``, ``/home``,
-   the submissions folder and the grading output; the staging folder is rebuilt inside
-   with the submission's working folder, a read-only data root, and empty ``HOME``/``TMPDIR``;
+2. hides the course: an empty tmpfs is mounted over every top-level folder but the system
+   ones (``/usr``, ``/etc``, ``/lib``...), so ``/tmp``, ``/root``, ``/home``, ``/work``,
+   ``/opt``, ``/var``... and any other copy of the course disappear, and over the repository
+   root, the submissions and the grading output wherever they are. Bound back, at the same
+   paths: the Python installation, ``.venv`` and the student library ``coursekit``
+   (read-only), and the staging folder with the submission's working folder, a read-only
+   data root and empty ``HOME``/``TMPDIR``;
 3. sets resource limits: address space, CPU seconds, file size, open files, no core dumps,
    and a process count;
 4. drops to an unprivileged uid of its own (one per submission), so the process limit
@@ -34,6 +37,8 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# top-level folders the kernel keeps (read-only system files); every other one is hidden
+SYSTEM_DIRS = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "dev", "proc", "sys", "run"}
 
 
 def _check(ret, what):
@@ -89,7 +94,13 @@ def isolate(args) -> None:
         for i, (_, src, _) in enumerate(keep):
             os.mkdir(f"{park}/{i}")
             _bind(src, f"{park}/{i}")
-        for path in [args.root, "/tmp", "/var/tmp", "/root", "/home", "/dev/shm", *args.hide]:
+        # hide everything but the system folders: other copies of the course, other users,
+        # every temporary folder; then the listed paths, wherever they are
+        tops = [os.path.join("/", e) for e in sorted(os.listdir("/"))
+                if e not in SYSTEM_DIRS and not os.path.islink(os.path.join("/", e))]
+        for path in [*tops, args.root, "/dev/shm", *args.hide]:
+            if os.path.islink(path):
+                continue
             if os.path.isdir(path):
                 _tmpfs(path)
             elif os.path.exists(path):
@@ -97,7 +108,7 @@ def isolate(args) -> None:
         for i, (target, _, readonly) in enumerate(keep):
             os.makedirs(target, exist_ok=True)
             _bind(f"{park}/{i}", target, readonly=readonly)
-        _tmpfs(park)
+        _tmpfs("/run")  # the parking place last
     except OSError as err:  # half-isolated is worse than failing: the kernel must not start
         print(f"sandbox: isolation failed after unshare: {err}", file=sys.stderr)
         os._exit(70)
