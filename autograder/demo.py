@@ -41,7 +41,7 @@ def write_demo_submissions(folder: Path) -> dict:
 
 def run_demo(out: Path, workers: int = 1) -> Report:
     out = Path(out).resolve()
-    roster = write_demo_submissions(out / "submitted")
+    write_demo_submissions(out / "submitted")
     report = grade_folder(out / "submitted", out, workers=workers)
     by_student = {r.student: r for r in report.rows}
     full, empty = by_student.get("ada_lovelace"), by_student.get("edsger_dijkstra")

@@ -33,10 +33,6 @@ def solution_sources(chapter: str, root: Path = ROOT) -> dict[str, str]:
     return out
 
 
-def student_cells(chapter: str, root: Path = ROOT) -> list[str]:
-    return list(solution_sources(chapter, root))
-
-
 def make_submission(chapter: str, fill: str | list[str] = "all", replace: dict[str, str] | None = None,
                     root: Path = ROOT) -> nbformat.NotebookNode:
     """The release notebook with the cells in ``fill`` ("all", "none" or a list of grade ids)

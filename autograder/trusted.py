@@ -24,12 +24,10 @@ import json
 import secrets
 import textwrap
 import time
-import traceback
 
 import numpy as np
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
-from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 

@@ -14,7 +14,6 @@ accuracy (not merely the last ones).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from tqdm.auto import tqdm

@@ -1,11 +1,9 @@
 """Shared fixtures. Tests run the smoke profile, offline."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat

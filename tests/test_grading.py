@@ -2,12 +2,10 @@
 import csv
 import json
 import re
-import shutil
 
 import nbformat
 import pytest
 
-from autograder import ROOT
 from autograder.demo import run_demo
 from autograder.grading import discover, grade_folder
 from autograder.selftest import selftest

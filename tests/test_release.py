@@ -1,7 +1,6 @@
 """source/ is built from the specs, release/ from source/, and neither leaks solutions."""
 import re
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -16,11 +16,6 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def compare(obs: dict, exp: dict, keys, what: str, tol: float, hint: str = ""):
-    for key in keys:
-        check_close(obs[key], exp[key], f"{what} ({key})", tol=tol, hint=hint)
-
-
 # ------------------------------------------------------------------ Part 1: TwoLayerNet
 
 NET_OBS = """
