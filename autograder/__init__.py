@@ -46,7 +46,15 @@ How a class is graded (and why a submission cannot cheat or harm the run)
 The repository root is the nbgrader course root; :mod:`autograder.nbconfig` holds the
 nbgrader configuration every command uses.
 """
+import sys
 from pathlib import Path
+
+# jsonschema (imported by nbformat) loads the optional ``rfc3987_syntax`` IRI checker when it
+# is installed (jupyter-events pulls it in), which builds a grammar at import: about 1 s of
+# CPU in every grading process. Nothing here validates IRIs, so it is skipped (jsonschema
+# treats a failed import of it as "not installed").
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ("two_layer_net", "mnist_tuning", "frn_vs_bn", "nn_debugging", "lottery_ticket")

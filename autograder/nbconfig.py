@@ -32,12 +32,13 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str
         c.KernelManager.connection_file = str(Path(sandbox_ipc).parent.parent / "runtime" / "kernel.json")
     c.LimitOutput.max_lines = 1000
     c.LimitOutput.max_traceback = 200
-    c.NbGraderAPI.log_level = logging.WARNING
+    c.NbGraderAPI.log_level = int(os.environ.get("COURSE_GRADE_LOG_LEVEL", logging.WARNING))
     # Feedback: grades, hidden tests removed and graded tracebacks cut to their message.
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    from .feedback import RedactHiddenTests
+    from .feedback import FeedbackExporter, RedactHiddenTests
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
     # Autograde: nbgrader's pipeline with the trusted Execute (see autograder.trusted).
     from nbconvert.preprocessors import ClearMetadataPreprocessor

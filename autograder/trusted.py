@@ -28,7 +28,8 @@ import time
 import numpy as np
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_code_cell, new_output
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
 from . import checks
@@ -115,7 +116,9 @@ class TrustedExecute(Execute):
 
     def _probe_runner(self, index):
         def runner(source: str):
-            cell = new_code_cell(source)
+            # a plain node: nbformat's new_code_cell validates with jsonschema, ~5 ms a probe
+            cell = NotebookNode(cell_type="code", source=source, metadata=NotebookNode(), outputs=[],
+                                execution_count=None)
             self.execute_cell(cell, index, store_history=False)
             return cell.outputs
         return runner

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import ROOT
@@ -140,16 +141,20 @@ def grade(args, stage: Path) -> int:
 
     TrustedExecute.chapter = args.chapter
     nbg = api(args.course, cell_timeout=args.cell_timeout, sandbox_ipc=str(stage / "ipc" / "k"))
-    result = {"autograde": None, "feedback": None}
+    result = {"autograde": None, "feedback": None, "seconds": {}}
+    start = time.perf_counter()
     auto = nbg.autograde(args.chapter, args.student, force=True, create=True)
     log = auto.get("log") or ""
     problems = [l for l in log.splitlines() if l.startswith("[ERROR]") or "Error:" in l or "Exception:" in l]
     result["autograde"] = {"success": auto["success"], "log": log[-4000:], "problems": problems[:40],
                            "error": (auto.get("error") or "")[-4000:]}
+    result["seconds"]["autograde"] = round(time.perf_counter() - start, 3)
     if auto["success"]:
         result.update(read_scores(args.course, args.chapter, args.student))
         result["incidents"] = incidents(args.course / "autograded" / args.student / args.chapter / f"{args.chapter}.ipynb")
+        start = time.perf_counter()
         fb = nbg.generate_feedback(args.chapter, args.student, force=True)
+        result["seconds"]["feedback"] = round(time.perf_counter() - start, 3)
         result["feedback"] = {"success": fb["success"], "error": (fb.get("error") or "")[-2000:]}
     (args.course / "result.json").write_text(json.dumps(result, indent=1))
     return 0 if auto["success"] else 1

@@ -1,0 +1,179 @@
+"""The chapter's experiment: train the <10k-parameter CNN for each seed and report.
+
+For each seed: a fresh validation split and initialisation, training with the shared
+trainer :func:`coursekit.train.fit` (data on the device, augmentation in batches on the
+device, one-cycle schedule), the best-validation epoch's weights kept, and the test set
+evaluated after every epoch *for the report only* (the consistency of the last epochs is
+the claim, not the best single epoch). Nothing selects on the test set.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from coursekit.train import evaluate, fit
+
+from .config import Hparams
+from .data import load_splits
+from .model import Net, count_parameters
+from .transforms import augment, random_erasing
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    params: int
+    best_val_epoch: int
+    best_val_acc: float
+    test_acc_at_best_val: float
+    final_test_acc: float
+    test_acc: list[float]              # after every epoch (reported, never used to select)
+    train_loss: list[float]
+    train_acc: list[float]
+    val_acc: list[float]
+    seconds_per_epoch: list[float]
+
+
+@dataclass
+class Result:
+    hp: Hparams
+    device: str
+    runs: list[SeedRun] = field(default_factory=list)
+    misclassified: dict | None = None   # images, true and predicted labels of the first seed's model
+    seconds: float = 0.0
+
+    def hits_last3(self, run: SeedRun) -> int:
+        return sum(a >= self.hp.target_acc for a in run.test_acc[-3:])
+
+    def table(self) -> str:
+        head = ("| seed | params | best-val epoch | val acc | test acc (best-val weights) | final test acc "
+                f"| last 3 epochs >= {self.hp.target_acc:.2%} | s / epoch |\n|---|---|---|---|---|---|---|---|")
+        rows = [f"| {r.seed} | {r.params:,} | {r.best_val_epoch} | {r.best_val_acc:.2%} | {r.test_acc_at_best_val:.2%} "
+                f"| {r.final_test_acc:.2%} | {self.hits_last3(r)}/3 | {median(r.seconds_per_epoch):.2f} |" for r in self.runs]
+        return "\n".join([head, *rows])
+
+
+def median(values) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else float("nan")
+
+
+def make_augment(hp: Hparams):
+    def train_augment(x, generator):
+        x = augment(x, generator, max_degrees=hp.max_degrees, max_shift=hp.max_shift)
+        return random_erasing(x, generator, p=hp.erase_p, scale=hp.erase_scale) if hp.erase_p > 0 else x
+    return train_augment
+
+
+def train_seed(hp: Hparams, seed: int, device: torch.device, root=None, progress: bool = True):
+    """Train one seed; returns the SeedRun, the model (best-validation weights) and the splits."""
+    splits = load_splits(hp, root=root, seed=seed)
+    torch.manual_seed(seed)
+    model = Net(width=hp.width, dropout=hp.dropout)
+    n_params = count_parameters(model)
+    if n_params >= hp.max_params:
+        raise ValueError(f"the model has {n_params:,} parameters; the budget is < {hp.max_params:,}")
+    optimizer = torch.optim.SGD(model.parameters(), lr=hp.max_lr, momentum=hp.momentum, nesterov=True,
+                                weight_decay=hp.weight_decay)
+    steps = (len(splits.train[1]) + hp.batch_size - 1) // hp.batch_size
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp.max_lr, epochs=hp.epochs,
+                                                    steps_per_epoch=steps, pct_start=hp.pct_start)
+    test_acc, best = [], {"acc": -1.0, "state": None, "epoch": 0}
+
+    def after_epoch(epoch, history):
+        test_acc.append(evaluate(model, splits.test, amp=hp.amp)[1])
+        if history.val_acc[-1] > best["acc"]:
+            best.update(acc=history.val_acc[-1], epoch=epoch, state=copy.deepcopy(model.state_dict()))
+
+    history = fit(model, splits.train, splits.val, epochs=hp.epochs, optimizer=optimizer, scheduler=scheduler,
+                  step_scheduler_per_batch=True, batch_size=hp.batch_size, device=device,
+                  augment=make_augment(hp), seed=seed, progress=progress, desc=f"seed {seed}",
+                  on_epoch_end=after_epoch, amp=hp.amp)
+    final_test = test_acc[-1]
+    model.load_state_dict(best["state"])
+    run = SeedRun(seed=seed, params=n_params, best_val_epoch=best["epoch"], best_val_acc=best["acc"],
+                  test_acc_at_best_val=evaluate(model, splits.test)[1], final_test_acc=final_test,
+                  test_acc=test_acc, train_loss=history.train_loss, train_acc=history.train_acc,
+                  val_acc=history.val_acc, seconds_per_epoch=history.seconds)
+    return run, model, splits
+
+
+@torch.no_grad()
+def misclassified(model, test, limit: int = 32) -> dict:
+    model.eval()
+    device = next(model.parameters()).device
+    images, labels = test[0].to(device), test[1].to(device)
+    pred = torch.cat([model(images[i:i + 2048].float().div(255).unsqueeze(1)).argmax(1)
+                      for i in range(0, len(labels), 2048)])
+    wrong = (pred != labels).nonzero().flatten()[:limit]
+    return {"images": images[wrong].cpu(), "true": labels[wrong].cpu(), "pred": pred[wrong].cpu()}
+
+
+def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> Result:
+    start = time.perf_counter()
+    result = Result(hp=hp, device=str(device))
+    for i, seed in enumerate(hp.seeds):
+        seed_run, model, splits = train_seed(hp, seed, device, root=root, progress=progress)
+        result.runs.append(seed_run)
+        if i == 0:
+            result.misclassified = misclassified(model, splits.test)
+            result.misclassified["classes"] = splits.classes
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def plot_curves(result: Result):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for r in result.runs:
+        epochs = range(1, len(r.train_loss) + 1)
+        axes[0].plot(epochs, r.train_loss, label=f"seed {r.seed}")
+        axes[1].plot(epochs, [100 * a for a in r.val_acc], "--", label=f"val, seed {r.seed}")
+        axes[1].plot(epochs, [100 * a for a in r.test_acc], label=f"test, seed {r.seed}")
+    if result.hp.target_acc:
+        axes[1].axhline(100 * result.hp.target_acc, color="k", lw=0.8, ls=":", label=f"{result.hp.target_acc:.1%}")
+    axes[0].set(xlabel="epoch", ylabel="training loss (augmented batches)", title="training loss")
+    axes[1].set(xlabel="epoch", ylabel="accuracy (%)", title=f"{result.hp.dataset}: validation and test accuracy")
+    low = min(min(r.val_acc + r.test_acc) for r in result.runs)
+    axes[1].set_ylim(max(100 * low - 0.5, 0), 100)
+    axes[1].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(result: Result, ncols: int = 8):
+    import matplotlib.pyplot as plt
+
+    mis = result.misclassified or {"images": torch.zeros(0, 28, 28), "true": [], "pred": [], "classes": ()}
+    n = len(mis["true"])
+    nrows = max(1, (n + ncols - 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.6 * nrows), squeeze=False)
+    names = mis["classes"]
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(mis["images"][i].numpy(), cmap="gray")
+            t, p = int(mis["true"][i]), int(mis["pred"][i])
+            ax.set_title(f"{names[t][:9]}→{names[p][:9]}" if names else f"{t}→{p}", fontsize=7)
+    fig.suptitle("test images the model gets wrong (true → predicted)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def save(result: Result, out: Path) -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "table.md", out / "result.json", out / "curves.png", out / "misclassified.png"]
+    paths[0].write_text(result.table() + "\n")
+    paths[1].write_text(json.dumps({"hp": asdict(result.hp), "device": result.device, "seconds": result.seconds,
+                                    "runs": [asdict(r) for r in result.runs]}, indent=1))
+    plot_curves(result).savefig(paths[2], dpi=110)
+    plot_misclassified(result).savefig(paths[3], dpi=110)
+    return paths
