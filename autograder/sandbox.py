@@ -148,7 +148,10 @@ def main(argv=None) -> None:
             print(f"sandbox: namespaces unavailable ({err}); weaker mode", file=sys.stderr)
     stage = args.stage
     env.update(HOME=f"{stage}/home", MPLCONFIGDIR=f"{stage}/home/mpl", TMPDIR=f"{stage}/tmp", IPYTHONDIR=f"{stage}/home/.ipython",
-               PYTHONPATH=f"{stage}/site", COURSE_SANDBOX=mode, PYTHONDONTWRITEBYTECODE="1")
+               PYTHONPATH=f"{stage}/site", COURSE_SANDBOX=mode, PYTHONDONTWRITEBYTECODE="1",
+               # PyTorch's compiler caches default to /tmp/torchinductor_$USER, outside the stage
+               TORCHINDUCTOR_CACHE_DIR=f"{stage}/tmp/torchinductor", TRITON_CACHE_DIR=f"{stage}/tmp/triton",
+               USER="student", LOGNAME="student")
     if mode == "isolated":
         env["COURSE_DATA"] = f"{stage}/data"
         for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):

@@ -51,7 +51,7 @@ def default_prepare(x: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Batch, *, batch_size: int = 1024,
              prepare: Callable[[torch.Tensor], torch.Tensor] = default_prepare,
-             loss_fn: Callable | None = None) -> tuple[float, float]:
+             loss_fn: Callable | None = None, amp: bool = True) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``data`` (in ``eval()`` mode; the mode is restored)."""
     loss_fn = loss_fn or nn.functional.cross_entropy
     device = next(model.parameters()).device
@@ -61,7 +61,7 @@ def evaluate(model: nn.Module, data: Batch, *, batch_size: int = 1024,
     total_loss, correct = 0.0, 0
     for i in range(0, len(y_all), batch_size):
         x, y = prepare(x_all[i:i + batch_size]), y_all[i:i + batch_size]
-        with _autocast(device):
+        with _autocast(device, amp):
             out = model(_layout(x, device))
         total_loss += float(loss_fn(out.float(), y, reduction="sum"))
         correct += int((out.argmax(1) == y).sum())
@@ -70,8 +70,8 @@ def evaluate(model: nn.Module, data: Batch, *, batch_size: int = 1024,
     return total_loss / n, correct / n
 
 
-def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+def _autocast(device: torch.device, enabled: bool = True):
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
 
 
 def _layout(x: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -86,7 +86,7 @@ def fit(model: nn.Module, train: Batch, val: Batch | None = None, *, epochs: int
         augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
         loss_fn: Callable | None = None, seed: int = 0, step_scheduler_per_batch: bool = False,
         progress: bool = True, desc: str = "train", on_epoch_end: Callable | None = None,
-        tensorboard_dir: str | None = None) -> History:
+        tensorboard_dir: str | None = None, amp: bool = True) -> History:
     """Train ``model`` for ``epochs`` epochs and return a :class:`History`.
 
     ``train`` and ``val`` are ``(inputs, labels)`` tensor pairs; they are moved to
@@ -94,7 +94,8 @@ def fit(model: nn.Module, train: Batch, val: Batch | None = None, *, epochs: int
     float in [0, 1]); ``augment(x, generator)`` transforms a prepared training batch on the
     device. ``scheduler`` steps once per epoch, or per batch with
     ``step_scheduler_per_batch=True`` (one-cycle schedules). ``on_epoch_end(epoch, history)``
-    may return True to stop early.
+    may return True to stop early. ``amp=False`` turns bf16 autocast off on CUDA (for very
+    small models the casts cost more launches than they save).
     """
     device = torch.device(device)
     loss_fn = loss_fn or nn.functional.cross_entropy
@@ -122,7 +123,7 @@ def fit(model: nn.Module, train: Batch, val: Batch | None = None, *, epochs: int
             x, y = prepare(x_train[idx]), y_train[idx]
             if augment is not None:
                 x = augment(x, gen)
-            with _autocast(device):
+            with _autocast(device, amp):
                 out = model(_layout(x, device))
                 loss = loss_fn(out.float(), y)
             optimizer.zero_grad(set_to_none=True)
@@ -142,7 +143,7 @@ def fit(model: nn.Module, train: Batch, val: Batch | None = None, *, epochs: int
         history.train_acc.append(int(correct) / n)
         history.lr.append(optimizer.param_groups[0]["lr"])
         if val is not None:
-            vl, va = evaluate(model, val, prepare=prepare, loss_fn=loss_fn)
+            vl, va = evaluate(model, val, prepare=prepare, loss_fn=loss_fn, amp=amp)
             history.val_loss.append(vl)
             history.val_acc.append(va)
         bar.set_postfix(epoch=epoch + 1, loss=f"{history.train_loss[-1]:.3f}",

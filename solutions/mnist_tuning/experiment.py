@@ -19,8 +19,10 @@ import torch
 from coursekit.train import evaluate, fit
 
 from .config import Hparams
-from .data import load_splits
-from .model import Net, count_parameters
+from coursekit.cnn import count_parameters
+from coursekit.splits import image_splits
+
+from .model import Net
 from .transforms import augment, random_erasing
 
 
@@ -72,7 +74,7 @@ def make_augment(hp: Hparams):
 
 def train_seed(hp: Hparams, seed: int, device: torch.device, root=None, progress: bool = True):
     """Train one seed; returns the SeedRun, the model (best-validation weights) and the splits."""
-    splits = load_splits(hp, root=root, seed=seed)
+    splits = image_splits(hp.dataset, n_val=hp.n_val, n_train=hp.n_train, n_test=hp.n_test, seed=seed, root=root)
     torch.manual_seed(seed)
     model = Net(width=hp.width, dropout=hp.dropout)
     n_params = count_parameters(model)

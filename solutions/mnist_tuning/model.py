@@ -9,13 +9,7 @@ BatchNorm that follows has its own shift.
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:

@@ -1,0 +1,195 @@
+"""Mutants and valid variants of the mnist_tuning notebook."""
+from ..submissions import Mutant, Variant
+
+MUTANTS = [
+    # receptive field
+    Mutant("rf_ignores_jump", "receptive_field",
+           [("rf = rf + (kernel - 1) * jump", "rf = rf + (kernel - 1)")],
+           ["test_receptive_field"], "adds kernel - 1 whatever the strides before the layer"),
+    Mutant("rf_uses_new_jump", "receptive_field",
+           [("        rf = rf + (kernel - 1) * jump\n        jump = jump * stride\n",
+             "        jump = jump * stride\n        rf = rf + (kernel - 1) * jump\n")],
+           ["test_receptive_field"], "updates the jump before the receptive field (a layer's own stride counted)"),
+    Mutant("rf_size_ignores_padding", "receptive_field",
+           [("size = (size + 2 * padding - kernel) // stride + 1", "size = (size - kernel) // stride + 1")],
+           ["test_receptive_field"], "forgets the padding in the output size"),
+    # augmentation
+    Mutant("augment_flips", "transforms",
+           [("    return F.grid_sample(x, grid, mode=\"bilinear\", padding_mode=\"zeros\", align_corners=False)",
+             "    out = F.grid_sample(x, grid, mode=\"bilinear\", padding_mode=\"zeros\", align_corners=False)\n"
+             "    flip = torch.rand(n, generator=generator, device=x.device) < 0.5\n"
+             "    return torch.where(flip.view(n, 1, 1, 1), out.flip(-1), out)")],
+           ["test_augment"], "adds random horizontal flips (a mirrored digit is another symbol)"),
+    Mutant("augment_one_angle_per_batch", "transforms",
+           [("angle = uniform() * math.radians(max_degrees)",
+             "angle = (uniform()[:1] * math.radians(max_degrees)).expand(n)")],
+           ["test_augment"], "rotates the whole batch by the same angle"),
+    Mutant("augment_degrees_as_radians", "transforms",
+           [("angle = uniform() * math.radians(max_degrees)", "angle = uniform() * max_degrees")],
+           ["test_augment"], "passes degrees where radians are expected"),
+    Mutant("augment_white_fill", "transforms",
+           [("return F.grid_sample(x, grid, mode=\"bilinear\", padding_mode=\"zeros\", align_corners=False)",
+             "return F.grid_sample(x - 1, grid, mode=\"bilinear\", padding_mode=\"zeros\", align_corners=False) + 1")],
+           ["test_augment"], "fills the uncovered border with white, as the original notebook's fill=(1,)"),
+    Mutant("augment_global_rng", "transforms",
+           [("uniform = lambda: torch.rand(n, generator=generator, device=x.device) * 2 - 1",
+             "uniform = lambda: torch.rand(n, device=x.device) * 2 - 1")],
+           ["test_augment"], "draws from the global random state instead of the generator"),
+    Mutant("erasing_ignores_p", "transforms",
+           [("chosen = torch.rand(n, generator=generator, device=dev) < p",
+             "chosen = torch.ones(n, dtype=torch.bool, device=dev)")],
+           ["test_random_erasing"], "erases every image whatever p"),
+    Mutant("erasing_in_place", "transforms",
+           [("return x.masked_fill(erase, 0.0)", "return x.masked_fill_(erase, 0.0)")],
+           ["test_random_erasing"], "erases in the caller's batch"),
+    Mutant("erasing_ignores_scale", "transforms",
+           [("area = (scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=generator, device=dev)) * h * w",
+             "area = (0.5 + 0 * torch.rand(n, generator=generator, device=dev)) * h * w")],
+           ["test_random_erasing"], "erases half the image whatever the scale"),
+    # the network
+    Mutant("net_over_budget", "network",
+           [("width=(8, 16, 8, 16, 16, 16, 16)", "width=(8, 16, 8, 32, 16, 16, 16)")],
+           ["test_network"], "widens a block past 10,000 parameters"),
+    Mutant("net_no_flatten", "network",
+           [("nn.Conv2d(c7, 10, 1), nn.Flatten())", "nn.Conv2d(c7, 10, 1))")],
+           ["test_network"], "returns (N, 10, 1, 1) maps instead of (N, 10) scores"),
+    Mutant("net_squeeze", "network",
+           [("nn.Conv2d(c7, 10, 1), nn.Flatten())", "nn.Conv2d(c7, 10, 1))"),
+            ("return self.head(self.features(x))", "return self.head(self.features(x)).squeeze()")],
+           ["test_network"], "squeezes away the batch axis of a single image"),
+    Mutant("net_softmax_output", "network",
+           [("return self.head(self.features(x))", "return self.head(self.features(x)).softmax(dim=1)")],
+           ["test_network"], "returns probabilities, which cross_entropy then softmaxes again"),
+    # training and evaluation
+    Mutant("train_no_zero_grad", "train_eval",
+           [("        optimizer.zero_grad()\n", "")],
+           ["test_train_one_epoch"], "accumulates gradients across batches"),
+    Mutant("train_no_shuffle", "train_eval",
+           [("order = torch.randperm(n, generator=generator, device=images.device)",
+             "order = torch.arange(n, device=images.device)")],
+           ["test_train_one_epoch"], "visits the examples in stored order (the class-sorted data trap)"),
+    Mutant("train_no_train_mode", "train_eval",
+           [("    model.train()\n", "")],
+           ["test_train_one_epoch"], "trains with BatchNorm and dropout in evaluation mode after an evaluation"),
+    Mutant("train_unweighted_mean", "train_eval",
+           [("total += loss.item() * len(idx)", "total += loss.item()"),
+            ("    return total / n\n", "    return total / ((n + batch_size - 1) // batch_size)\n")],
+           ["test_train_one_epoch"], "averages batch losses without weighing the smaller last batch"),
+    Mutant("eval_train_mode", "train_eval",
+           [("    model.eval()\n", "")],
+           ["test_evaluate"], "evaluates with dropout on and BatchNorm using batch statistics"),
+    Mutant("eval_accuracy_per_batch", "train_eval",
+           [("correct += (scores.argmax(dim=1) == y).sum().item()",
+             "correct += (scores.argmax(dim=1) == y).float().mean().item() * batch_size")],
+           ["test_evaluate"], "averages per-batch accuracies as if every batch were full"),
+    Mutant("eval_builds_graph", "train_eval",
+           [("    with torch.no_grad():\n", "    if True:\n")],
+           ["test_evaluate"], "evaluates without torch.no_grad()"),
+    Mutant("eval_mean_of_batch_means", "train_eval",
+           [("total_loss += F.cross_entropy(scores, y, reduction=\"sum\").item()",
+             "total_loss += F.cross_entropy(scores, y).item()")],
+           ["test_evaluate"], "adds batch means, then divides by the number of examples"),
+]
+
+RF_VARIANT = '''
+def receptive_field(layers, input_size=28):
+    """Closed form: rf = 1 + sum of (k - 1) times the product of the strides before each layer."""
+    table, size = [], input_size
+    for i, (k, s, p) in enumerate(layers):
+        size = math.floor((size + 2 * p - k) / s) + 1
+        jump_before = [math.prod(st for _, st, _ in layers[:j]) for j in range(i + 1)]
+        rf = 1 + sum((kk - 1) * jump_before[j] for j, (kk, _, _) in enumerate(layers[:i + 1]))
+        table.append((size, rf, math.prod(st for _, st, _ in layers[:i + 1])))
+    return table
+'''
+
+TRANSFORMS_VARIANT = '''
+import torchvision.transforms.functional as TF
+from torchvision.transforms import InterpolationMode
+
+
+def augment(x, generator, max_degrees=10.0, max_shift=0.1):
+    """One image at a time with torchvision's affine (slow, but correct)."""
+    out = torch.empty_like(x)
+    h, w = x.shape[-2:]
+    for i in range(len(x)):
+        angle, dx, dy = ((torch.rand(3, generator=generator) * 2 - 1) * torch.tensor([max_degrees, max_shift * w, max_shift * h])).tolist()
+        out[i] = TF.affine(x[i], angle=angle, translate=[round(dx), round(dy)], scale=1.0, shear=[0.0],
+                           interpolation=InterpolationMode.BILINEAR, fill=0.0)
+    return out
+
+
+def random_erasing(x, generator, p=0.5, scale=(0.02, 0.15)):
+    out = x.clone()
+    n, _, h, w = x.shape
+    for i in range(n):
+        if torch.rand(1, generator=generator).item() >= p:
+            continue
+        area = (scale[0] + (scale[1] - scale[0]) * torch.rand(1, generator=generator).item()) * h * w
+        side = max(1, min(h, w, int(round(math.sqrt(area)))))
+        top = int(torch.randint(0, h - side + 1, (1,), generator=generator))
+        left = int(torch.randint(0, w - side + 1, (1,), generator=generator))
+        out[i, :, top:top + side, left:left + side] = 0
+    return out
+'''
+
+NETWORK_VARIANT = '''
+class Net(nn.Module):
+    """The original notebook's layout (ReLU before BatchNorm, Dropout2d, log-softmax output): 9,752 parameters."""
+
+    def __init__(self):
+        super().__init__()
+        def block(cin, cout, pad=0):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=pad, bias=False), nn.ReLU(), nn.BatchNorm2d(cout),
+                                 nn.Dropout2d(0.1))
+        self.c1, self.c2 = block(1, 8), block(8, 16)
+        self.squeeze = nn.Conv2d(16, 8, 1, bias=False)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.c3, self.c4, self.c5, self.c6 = block(8, 16), block(16, 16), block(16, 16, pad=1), block(16, 16)
+        self.gap = nn.AvgPool2d(6)
+        self.out = nn.Conv2d(16, 10, 1, bias=False)
+
+    def forward(self, x):
+        x = self.pool(self.squeeze(self.c2(self.c1(x))))
+        x = self.gap(self.c6(self.c5(self.c4(self.c3(x)))))
+        return F.log_softmax(self.out(x).view(-1, 10), dim=-1)
+'''
+
+TRAIN_EVAL_VARIANT = '''
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def train_one_epoch(model, images, labels, optimizer, batch_size=128, generator=None, augment=None):
+    model.train()
+    loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=True, generator=generator)
+    losses, counts = [], []
+    for xb, yb in loader:
+        xb = to_input(xb)
+        if augment:
+            xb = augment(xb, generator)
+        for p in model.parameters():
+            p.grad = None
+        loss = F.nll_loss(F.log_softmax(model(xb), dim=1), yb)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss)); counts.append(len(yb))
+    return sum(l * c for l, c in zip(losses, counts)) / sum(counts)
+
+
+@torch.inference_mode()
+def evaluate(model, images, labels, batch_size=1000):
+    model.train(False)
+    scores = torch.cat([model(to_input(chunk)) for chunk in images.split(batch_size)])
+    return F.cross_entropy(scores, labels).item(), (scores.argmax(1) == labels).float().mean().item()
+'''
+
+VARIANTS = [
+    Variant("rf_closed_form", {"receptive_field": RF_VARIANT.strip("\n")},
+            "the receptive field as a sum of (k - 1) times the product of earlier strides"),
+    Variant("transforms_torchvision_loops", {"transforms": TRANSFORMS_VARIANT.strip("\n")},
+            "torchvision's affine per image with integer shifts; square erasing in a Python loop"),
+    Variant("network_seed_layout", {"network": NETWORK_VARIANT.strip("\n")},
+            "the original notebook's 9,752-parameter layout with a log-softmax output"),
+    Variant("train_eval_dataloader", {"train_eval": TRAIN_EVAL_VARIANT.strip("\n")},
+            "DataLoader with a generator, nll_loss of log_softmax, inference_mode and one concatenation"),
+]
