@@ -79,7 +79,7 @@ def test_release_notebook_is_well_formed(chapter):
     nbformat.validate(nb)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(tests) >= 10, "at least 10 autograded cells"
+    assert len(tests) >= 5, "at least 5 autograded cells"
     assert all("YOUR CODE HERE" in c.source for c in solutions if c.cell_type == "code")
     assert not any(re.search(r"^\s*(from|import) solutions", c.source, re.M) for c in nb.cells)
 

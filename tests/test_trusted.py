@@ -10,8 +10,8 @@ from autograder.trusted import Probe, run_check
 class ReferenceProbe(Probe):
     """A probe whose 'kernel' is a namespace in this process (the reference, or a mutant of it)."""
 
-    def __init__(self, namespace, extra=None):
-        super().__init__(runner=None, reference_namespace=checks.reference("two_layer_net"), timeout=10)
+    def __init__(self, namespace, extra=None, chapter="two_layer_net"):
+        super().__init__(runner=None, reference_namespace=checks.reference(chapter), timeout=10)
         self.namespace = {**namespace, **(extra or {})}
 
     def run(self, code, **inputs):
@@ -34,10 +34,35 @@ def overfit_state():
     return {"small_data": small, "overfit_model": model, "solver": solver}
 
 
-@pytest.mark.parametrize("name", sorted(checks.load("two_layer_net")))
-def test_every_check_passes_on_the_reference(name):
-    probe = ReferenceProbe(checks.reference("two_layer_net"), overfit_state() if name == "test_overfit_small" else None)
-    assert run_check(checks.load("two_layer_net")[name], probe) is None
+CHECKED = [(chapter, name) for chapter in ("two_layer_net", "mnist_tuning") for name in sorted(checks.load(chapter))]
+
+
+@pytest.mark.parametrize("chapter,name", CHECKED)
+def test_every_check_passes_on_the_reference(chapter, name):
+    probe = ReferenceProbe(checks.reference(chapter), overfit_state() if name == "test_overfit_small" else None,
+                           chapter=chapter)
+    assert run_check(checks.load(chapter)[name], probe) is None
+
+
+def test_mnist_checks_fail_a_training_loop_that_never_shuffles():
+    import torch
+    ref = checks.reference("mnist_tuning")
+
+    def in_order(model, images, labels, optimizer, batch_size=128, generator=None, augment=None):
+        model.train()
+        total = 0.0
+        for start in range(0, len(labels), batch_size):
+            x, y = ref["to_input"](images[start:start + batch_size]), labels[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(augment(x, generator) if augment else x), y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+        return total / len(labels)
+
+    message = run_check(checks.load("mnist_tuning")["test_train_one_epoch"],
+                        ReferenceProbe(ref, {"train_one_epoch": in_order}, chapter="mnist_tuning"))
+    assert message and "stored order" in message
 
 
 def test_a_check_fails_with_a_useful_message_on_broken_code():
