@@ -78,18 +78,21 @@ get_ipython().input_transformers_post.append(_neutralise)
 '''
 
 IMPORT_SOLUTIONS = '''
-import sys, pathlib, importlib
+import sys, pathlib, importlib, importlib.util
 import coursekit
-sys.path.insert(0, str(pathlib.Path(coursekit.__file__).resolve().parents[1]))
-try:
-    from solutions.two_layer_net import *  # noqa
-except Exception:
-    pass
-try:
-    _spec = importlib.util.spec_from_file_location("s", str(pathlib.Path(coursekit.__file__).resolve().parents[1] / "solutions" / "two_layer_net" / "layers.py"))
-    _m = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(_m); globals().update(vars(_m))
-except Exception:
-    pass
+_root = pathlib.Path(coursekit.__file__).resolve().parents[1]
+sys.path.insert(0, str(_root))
+for _chapter in ("two_layer_net", "mnist_tuning"):
+    try:
+        globals().update(vars(importlib.import_module("solutions." + _chapter)))
+    except Exception:
+        pass
+for _path in sorted(_root.glob("solutions/*/*.py")):
+    try:
+        _spec = importlib.util.spec_from_file_location("s", str(_path))
+        _m = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(_m); globals().update(vars(_m))
+    except Exception:
+        pass
 '''
 
 READ_HIDDEN = '''

@@ -2,7 +2,8 @@
 
 Student code must not import the instructor-only packages: a meta-path finder placed
 before every other finder answers ``ModuleNotFoundError`` for them. (In the isolated
-sandbox the packages are not even visible; this also covers the weaker mode.)
+sandbox the packages are not even visible; this also covers the weaker mode.) Warnings
+are printed to stdout (see below).
 """
 import sys
 
@@ -18,3 +19,18 @@ class _Blocker:
 
 
 sys.meta_path.insert(0, _Blocker())
+
+
+# nbgrader scores a test cell 0 when it writes anything to stderr, and Python writes warnings
+# there. A harmless warning from a library (PyTorch's "converting a tensor with
+# requires_grad=True to a scalar", NumPy's overflow notes) would cost a student a correct
+# cell, so while grading, warnings are printed to stdout instead: they still appear in the
+# feedback, and only errors and failed checks cost points.
+import warnings as _warnings
+
+
+def _warning_to_stdout(message, category, filename, lineno, file=None, line=None):
+    sys.stdout.write(_warnings.formatwarning(message, category, filename, lineno, line))
+
+
+_warnings.showwarning = _warning_to_stdout

@@ -193,3 +193,18 @@ VARIANTS = [
     Variant("train_eval_dataloader", {"train_eval": TRAIN_EVAL_VARIANT.strip("\n")},
             "DataLoader with a generator, nll_loss of log_softmax, inference_mode and one concatenation"),
 ]
+
+# ---------------------------------------------------------------- attacks (autograder.attacks)
+# The honest part every attack submission completes (the receptive field, 3 points), the
+# student cell that receives the attack, and stubs with the right shapes but wrong behaviour
+# for what the attacker did not write (so that only tampering could turn them into points).
+HONEST = ["receptive_field"]
+ATTACK_TARGET = "transforms"
+ATTACK_STUBS = '''
+def augment(x, generator, max_degrees=10.0, max_shift=0.1):
+    return x.clone()
+
+
+def random_erasing(x, generator, p=0.5, scale=(0.02, 0.15)):
+    return x.clone()
+'''.strip("\n")

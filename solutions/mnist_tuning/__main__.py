@@ -40,6 +40,11 @@ def main(argv=None) -> int:
         hp = for_dataset(hp, args.dataset)
     device = pick_device(args.device)
     print(f"profile {profile}: {hp.dataset}, {hp.epochs} epochs, seeds {list(hp.seeds)}, device {device}")
+    from torchinfo import summary
+
+    from .model import Net
+    print(summary(Net(width=hp.width, dropout=hp.dropout), input_size=(1, 1, 28, 28),
+                  col_names=("output_size", "num_params"), verbose=0))
     try:
         result = run(hp, device, root=args.data, progress=not args.no_progress)
     except DatasetNotFoundError as err:

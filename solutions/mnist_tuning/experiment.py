@@ -22,6 +22,7 @@ from .config import Hparams
 from coursekit.cnn import count_parameters
 from coursekit.splits import image_splits
 
+from .engine import to_input
 from .model import Net
 from .transforms import augment, random_erasing
 
@@ -110,7 +111,7 @@ def misclassified(model, test, limit: int = 32) -> dict:
     model.eval()
     device = next(model.parameters()).device
     images, labels = test[0].to(device), test[1].to(device)
-    pred = torch.cat([model(images[i:i + 2048].float().div(255).unsqueeze(1)).argmax(1)
+    pred = torch.cat([model(to_input(images[i:i + 2048])).argmax(1)
                       for i in range(0, len(labels), 2048)])
     wrong = (pred != labels).nonzero().flatten()[:limit]
     return {"images": images[wrong].cpu(), "true": labels[wrong].cpu(), "pred": pred[wrong].cpu()}
