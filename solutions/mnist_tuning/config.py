@@ -35,17 +35,18 @@ class Hparams:
         return replace(self, **changes)
 
 
-# Augmentation that suits each dataset. Handwritten digits vary in slant and position;
-# Fashion-MNIST's clothes are centred and upright, so rotating them only adds noise.
-DATASET_AUGMENTATION = {
+# What changes with the dataset: the augmentation (handwritten digits vary in slant and
+# position; Fashion-MNIST's clothes are centred and upright, so rotating them only adds
+# noise) and the accuracy the report counts epochs against.
+DATASET_SETTINGS = {
     "mnist": {},
-    "fashion-mnist": {"max_degrees": 0.0, "max_shift": 0.05},
+    "fashion-mnist": {"max_degrees": 0.0, "max_shift": 0.05, "target_acc": 0.90},
 }
 
 
 def for_dataset(hp: Hparams, dataset: str) -> Hparams:
-    """``hp`` moved to ``dataset`` (same model, budget and schedule; that dataset's augmentation)."""
-    return hp.with_(dataset=dataset, **DATASET_AUGMENTATION.get(dataset, {}))
+    """``hp`` moved to ``dataset`` (same model, budget and schedule; that dataset's augmentation and target)."""
+    return hp.with_(dataset=dataset, **DATASET_SETTINGS.get(dataset, {}))
 
 
 PROFILES = {

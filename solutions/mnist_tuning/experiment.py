@@ -134,11 +134,11 @@ def plot_curves(result: Result):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for r in result.runs:
-        epochs = range(1, len(r.train_loss) + 1)
-        axes[0].plot(epochs, r.train_loss, label=f"seed {r.seed}")
-        axes[1].plot(epochs, [100 * a for a in r.val_acc], "--", label=f"val, seed {r.seed}")
-        axes[1].plot(epochs, [100 * a for a in r.test_acc], label=f"test, seed {r.seed}")
+    for i, r in enumerate(result.runs):
+        epochs, color = range(1, len(r.train_loss) + 1), f"C{i}"
+        axes[0].plot(epochs, r.train_loss, color=color, label=f"seed {r.seed}")
+        axes[1].plot(epochs, [100 * a for a in r.val_acc], "--", color=color, label=f"validation, seed {r.seed}")
+        axes[1].plot(epochs, [100 * a for a in r.test_acc], color=color, label=f"test, seed {r.seed}")
     if result.hp.target_acc:
         axes[1].axhline(100 * result.hp.target_acc, color="k", lw=0.8, ls=":", label=f"{result.hp.target_acc:.1%}")
     axes[0].set(xlabel="epoch", ylabel="training loss (augmented batches)", title="training loss")
