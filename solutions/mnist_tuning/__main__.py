@@ -10,9 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from coursekit.data import DatasetNotFoundError
 from coursekit.device import CHOICES, pick_device
 from coursekit.profiles import PROFILES, current_profile
+
+from ..runner import run_and_save
 
 
 def main(argv=None) -> int:
@@ -45,16 +46,7 @@ def main(argv=None) -> int:
     from .model import Net
     print(summary(Net(width=hp.width, dropout=hp.dropout), input_size=(1, 1, 28, 28),
                   col_names=("output_size", "num_params"), verbose=0))
-    try:
-        result = run(hp, device, root=args.data, progress=not args.no_progress)
-    except DatasetNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(result.table())
-    for path in save(result, args.out):
-        print(f"wrote {path}")
-    print(f"done in {result.seconds:.1f} s")
-    return 0
+    return run_and_save(lambda: run(hp, device, root=args.data, progress=not args.no_progress), save, args.out)
 
 
 if __name__ == "__main__":

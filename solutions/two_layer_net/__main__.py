@@ -5,9 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from coursekit.data import DatasetNotFoundError
 from coursekit.device import CHOICES
 from coursekit.profiles import PROFILES, current_profile
+
+from ..runner import run_and_save
 
 
 def main(argv=None) -> int:
@@ -20,15 +21,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from .experiment import run, save
 
-    try:
-        result = run(current_profile(args.profile), root=args.data)
-    except DatasetNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for path in save(result, args.out):
-        print(f"wrote {path}")
-    print(f"done in {result.seconds:.1f} s")
-    return 0
+    return run_and_save(lambda: run(current_profile(args.profile), root=args.data), save, args.out)
 
 
 if __name__ == "__main__":
