@@ -127,7 +127,9 @@ CELLS = [
         ax.imshow(image, cmap="gray"); ax.set_title(splits.classes[label][:10], fontsize=8); ax.axis("off")
     plt.show()
     """, grade_id="load_data"),
-    given_source("to_input", engine.to_input),
+    given("""
+    from coursekit.train import default_prepare as to_input  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+    """, grade_id="to_input"),
     md("""
     Augmentation shows the network variations of its training images that leave the label
     unchanged. For handwriting that means **small rotations and shifts** (people slant and

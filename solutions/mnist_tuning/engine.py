@@ -4,18 +4,15 @@ These are the two loops every PyTorch training script contains; the chapter's ex
 run the course's shared trainer (:func:`coursekit.train.fit`), which does the same work
 with the whole dataset on the device and without a synchronisation per batch.
 
-Images are stored as uint8 ``(N, 28, 28)`` tensors; :func:`to_input` turns a batch into
-float ``(N, 1, 28, 28)`` in [0, 1].
+Images are stored as uint8 ``(N, 28, 28)`` tensors; ``to_input`` (the shared trainer's
+``default_prepare``) turns a batch into float ``(N, 1, 28, 28)`` in [0, 1].
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-
-def to_input(images):
-    """uint8 ``(N, H, W)`` images to float ``(N, 1, H, W)`` in [0, 1]."""
-    return images.float().div(255.0).unsqueeze(1)
+from coursekit.train import default_prepare as to_input
 
 
 def train_one_epoch(model, images, labels, optimizer, batch_size=128, generator=None, augment=None):

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import torch
 
-from coursekit.train import evaluate, fit
+from coursekit.train import default_prepare, evaluate, fit
 
 from .config import Hparams
 from coursekit.cnn import count_parameters
 from coursekit.splits import image_splits
 
-from .engine import to_input
 from .model import Net
 from .transforms import augment, random_erasing
 
@@ -100,7 +99,7 @@ def train_seed(hp: Hparams, seed: int, device: torch.device, root=None, progress
     final_test = test_acc[-1]
     model.load_state_dict(best["state"])
     run = SeedRun(seed=seed, params=n_params, best_val_epoch=best["epoch"], best_val_acc=best["acc"],
-                  test_acc_at_best_val=evaluate(model, splits.test)[1], final_test_acc=final_test,
+                  test_acc_at_best_val=test_acc[best["epoch"] - 1], final_test_acc=final_test,
                   test_acc=test_acc, train_loss=history.train_loss, train_acc=history.train_acc,
                   val_acc=history.val_acc, seconds_per_epoch=history.seconds)
     return run, model, splits
@@ -111,7 +110,7 @@ def misclassified(model, test, limit: int = 32) -> dict:
     model.eval()
     device = next(model.parameters()).device
     images, labels = test[0].to(device), test[1].to(device)
-    pred = torch.cat([model(to_input(images[i:i + 2048])).argmax(1)
+    pred = torch.cat([model(default_prepare(images[i:i + 2048])).argmax(1)
                       for i in range(0, len(labels), 2048)])
     wrong = (pred != labels).nonzero().flatten()[:limit]
     return {"images": images[wrong].cpu(), "true": labels[wrong].cpu(), "pred": pred[wrong].cpu()}
