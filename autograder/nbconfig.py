@@ -32,6 +32,7 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str
         c.KernelManager.connection_file = str(Path(sandbox_ipc).parent.parent / "runtime" / "kernel.json")
     c.LimitOutput.max_lines = 1000
     c.LimitOutput.max_traceback = 200
+    # COURSE_GRADE_LOG_LEVEL=20 (INFO) puts per-cell and per-check timings into each run's result.json log
     c.NbGraderAPI.log_level = int(os.environ.get("COURSE_GRADE_LOG_LEVEL", logging.WARNING))
     # Feedback: grades, hidden tests removed and graded tracebacks cut to their message.
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
