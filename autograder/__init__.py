@@ -2,8 +2,8 @@
 
 Commands
 --------
-``build``     regenerate ``source/<chapter>/<chapter>.ipynb`` from the chapter spec in
-              :mod:`autograder.chapters` and the reference code in :mod:`solutions`.
+``build``     regenerate ``source/<chapter>/<chapter>.ipynb`` from the chapter's spec
+              (``autograder/chapters/<chapter>/``) and the reference code in :mod:`solutions`.
 ``release``   regenerate ``release/`` from ``source/`` with nbgrader's ``generate_assignment``
               (byte-identical on a rerun) and ship the student library beside it.
 ``grade``     autograde a folder of submissions (nbgrader's ``<student>/<chapter>/<chapter>.ipynb``
@@ -30,7 +30,7 @@ How a class is graded (and why a submission cannot cheat or harm the run)
    space, CPU time, file size, processes), and an unprivileged uid of its own, whose
    processes are all killed afterwards. Kernel and worker talk over Unix sockets. Without
    root or namespaces the sandbox falls back to limits only and says so in the worker log.
-3. **Trusted checking** (:mod:`autograder.trusted`, :mod:`autograder.checks`). The hidden
+3. **Trusted checking** (:mod:`autograder.trusted`, ``autograder/chapters/<chapter>/checks.py``). The hidden
    tests are not in the notebook. After each test cell, the worker asks the kernel for
    observations (the student's functions applied to inputs chosen by the check, returned as
    plain NumPy arrays read with ``allow_pickle=False``), computes the expected values with
@@ -43,8 +43,11 @@ How a class is graded (and why a submission cannot cheat or harm the run)
    file), and written to ``grades.csv``; feedback HTML shows each graded cell with its
    points and message, with tracebacks cut to the message.
 
-The repository root is the nbgrader course root; :mod:`autograder.nbconfig` holds the
-nbgrader configuration every command uses.
+A chapter is one package, ``autograder/chapters/<chapter>/`` (spec, trusted checks, catalogue;
+see :mod:`autograder.chapters`), beside ``solutions/<chapter>/`` and ``book/<chapter>/``; the
+chapters and their order come from the book's ``_toc.yml``. The repository root is the
+nbgrader course root; :mod:`autograder.nbconfig` holds the nbgrader configuration every
+command uses.
 """
 import sys
 from pathlib import Path
@@ -57,4 +60,3 @@ if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ("two_layer_net", "mnist_tuning", "frn_vs_bn", "nn_debugging", "lottery_ticket")

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from .limits import Limits
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description="Course autograder (built on nbgrader).")
@@ -22,8 +24,8 @@ def main(argv=None) -> int:
     p.add_argument("submissions", type=Path, help="<student>/<chapter>/<chapter>.ipynb tree or flat <student>_<chapter>.ipynb files")
     p.add_argument("--out", type=Path, required=True, help="output folder for grades.csv and feedback/")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: CPU count)")
-    p.add_argument("--timeout", type=int, default=600, help="wall-clock seconds per notebook (default 600)")
-    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--timeout", type=int, default=Limits.wall_s, help=f"wall-clock seconds per notebook (default {Limits.wall_s})")
+    p.add_argument("--cell-timeout", type=int, default=Limits.cell_s, help=f"seconds per cell (default {Limits.cell_s})")
 
     p = sub.add_parser("selftest", help="grade source, release, mutants, variants and attacks of each chapter")
     p.add_argument("chapters", nargs="*")
@@ -50,8 +52,8 @@ def main(argv=None) -> int:
         return 0
     if args.command == "grade":
         from .grading import grade_folder
-        report = grade_folder(args.submissions, args.out, workers=args.workers, timeout=args.timeout,
-                              cell_timeout=args.cell_timeout)
+        limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout)
+        report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits)
         print(report.summary())
         return 0
     if args.command == "selftest":

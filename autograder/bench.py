@@ -1,6 +1,6 @@
 """``python -m autograder.bench``: plain sequential ``nbgrader autograde`` against ours, same 20 submissions, one run.
 
-The submissions are the demo class's kinds (complete, partial, buggy, empty) repeated to 20.
+The submissions are the demo class (complete, partial, buggy, empty; :mod:`autograder.demo`) repeated to 20.
 Plain nbgrader runs its own command line in a fresh course folder with its default
 configuration (one process, one notebook after another). Ours is
 ``python -m autograder grade --workers N`` (sandboxed, trusted checks, feedback and the class
@@ -18,25 +18,19 @@ from pathlib import Path
 
 import nbformat
 
-from . import ROOT, catalogue
-from .submissions import make_submission, solution_sources
+from . import ROOT
+from .demo import demo_notebooks
 
 
-def make_class(folder: Path, chapter: str, n: int) -> list[str]:
-    mutants = {m.name: m for m in catalogue.load(chapter).MUTANTS}
-    ref = solution_sources(chapter)
-    kinds = [("all", {}), (["two_layer_net", "affine_forward", "affine_backward", "relu"], {}),
-             ("all", {mutants["softmax_missing_1_over_N"].cell: mutants["softmax_missing_1_over_N"].source(ref["softmax_loss"])}),
-             ("none", {})]
-    students = []
+def make_class(folder: Path, n: int) -> list[str]:
+    """``n`` students, the demo class's notebooks in turn; returns the chapters they cover."""
+    demo = demo_notebooks()
     for i in range(n):
-        fill, replace = kinds[i % len(kinds)]
-        sid = f"student{i:02d}"
-        path = folder / sid / chapter / f"{chapter}.ipynb"
+        _, chapter, nb = demo[i % len(demo)]
+        path = folder / f"student{i:02d}" / chapter / f"{chapter}.ipynb"
         path.parent.mkdir(parents=True)
-        nbformat.write(make_submission(chapter, fill=fill, replace=replace), str(path))
-        students.append(sid)
-    return students
+        nbformat.write(nb, str(path))
+    return sorted({chapter for _, chapter, _ in demo})
 
 
 def main(argv=None) -> int:
@@ -44,29 +38,31 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench")
-    parser.add_argument("--chapter", default="two_layer_net")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     subs = out / "submitted"
-    make_class(subs, args.chapter, args.n)
+    covered = make_class(subs, args.n)
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", "COURSE_PROFILE": "smoke"}
 
     # plain nbgrader: its own course folder and default configuration
     plain = out / "plain"
-    shutil.copytree(ROOT / "source" / args.chapter, plain / "source" / args.chapter)
     shutil.copytree(subs, plain / "submitted")
     (plain / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'bench'\n")
-    subprocess.run([str(bindir / "nbgrader"), "generate_assignment", args.chapter, "--force"], cwd=plain, env=env,
-                   check=True, capture_output=True)
-    start = time.perf_counter()
-    proc = subprocess.run([str(bindir / "nbgrader"), "autograde", args.chapter, "--force"], cwd=plain, env=env,
-                          capture_output=True, text=True)
-    plain_s = time.perf_counter() - start
-    if proc.returncode != 0:
-        print(proc.stderr[-2000:])
+    for chapter in covered:
+        shutil.copytree(ROOT / "source" / chapter, plain / "source" / chapter)
+        subprocess.run([str(bindir / "nbgrader"), "generate_assignment", chapter, "--force"], cwd=plain, env=env,
+                       check=True, capture_output=True)
+    plain_s = 0.0
+    for chapter in covered:
+        start = time.perf_counter()
+        proc = subprocess.run([str(bindir / "nbgrader"), "autograde", chapter, "--force"], cwd=plain, env=env,
+                              capture_output=True, text=True)
+        plain_s += time.perf_counter() - start
+        if proc.returncode != 0:
+            print(proc.stderr[-2000:])
 
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out / "ours"),

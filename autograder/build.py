@@ -1,6 +1,6 @@
 """Build the nbgrader *source* notebooks from chapter specs and the ``solutions`` package.
 
-A chapter spec (``autograder/chapters/<chapter>.py``) lists the notebook's cells with the
+A chapter spec (``autograder/chapters/<chapter>/spec.py``) lists the notebook's cells with the
 helpers below. Solution cells are not typed into the spec: :func:`solution` copies the
 source of the reference functions and classes from ``solutions`` (with their
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers), so the notebook and the package
@@ -9,17 +9,18 @@ a test fails when the committed notebook differs from a fresh build.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
-from . import CHAPTERS, ROOT
+from . import ROOT
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -31,6 +32,7 @@ class Cell:
     grade_id: str | None = None
     points: float = 0.0
     tags: list[str] = field(default_factory=list)
+    check: Callable | None = None  # the trusted check of a test cell (its grade id is the check's name)
 
 
 def md(text: str) -> Cell:
@@ -64,12 +66,20 @@ def student_code(grade_id: str, code: str) -> Cell:
     return Cell("code", textwrap.dedent(code).strip("\n"), role="solution", grade_id=grade_id)
 
 
-def tests(grade_id: str, points: float, visible: str, hidden: str = "") -> Cell:
-    """An autograded test cell: visible checks, then hidden ones stripped from the release."""
-    body = textwrap.dedent(visible).strip("\n")
-    if hidden:
-        body += "\n\n### BEGIN HIDDEN TESTS\n" + textwrap.dedent(hidden).strip("\n") + "\n### END HIDDEN TESTS"
-    return Cell("code", body, role="tests", grade_id=grade_id, points=points)
+def tests(check: Callable, points: float, visible: str) -> Cell:
+    """An autograded test cell: the visible checks a student runs, linked to its trusted ``check``.
+
+    The cell's grade id is the check's name, so a test cell and its hidden check cannot be
+    named apart: the hidden part runs outside the kernel (:mod:`autograder.trusted`)."""
+    if not callable(check):
+        raise TypeError(f"tests(): the trusted check must be a function, got {check!r}")
+    return Cell("code", textwrap.dedent(visible).strip("\n"), role="tests", grade_id=check.__name__, points=points,
+                check=check)
+
+
+def reference_code(source: str) -> str:
+    """The reference answer of a solution cell: its source without the solution markers."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
 
 
 def answer(grade_id: str, prompt: str = "YOUR ANSWER HERE", points: float = 0.0) -> Cell:
@@ -94,15 +104,22 @@ def _metadata(cell: Cell) -> dict:
     return meta
 
 
-def build_notebook(chapter: str) -> nbformat.NotebookNode:
-    spec = importlib.import_module(f"autograder.chapters.{chapter}")
-    cells = []
+def name_cells(chapter: str, cells: list[Cell]) -> list[Cell]:
+    """Give every cell a grade id (``<chapter>-<role>-<index>`` where the spec names none); ids are unique."""
     seen: set[str] = set()
-    for i, cell in enumerate(spec.CELLS):
+    for i, cell in enumerate(cells):
         cell.grade_id = cell.grade_id or f"{chapter}-{cell.role}-{i:02d}"
         if cell.grade_id in seen:
             raise ValueError(f"{chapter}: duplicate grade_id {cell.grade_id!r}")
         seen.add(cell.grade_id)
+    return cells
+
+
+def build_notebook(chapter: str) -> nbformat.NotebookNode:
+    from .chapters import load
+
+    cells = []
+    for cell in load(chapter).cells:
         make = nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
         nb_cell = make(cell.source)
         nb_cell.id = cell.grade_id
@@ -127,12 +144,10 @@ def source_path(chapter: str) -> Path:
 
 def build(chapters=None, check: bool = False) -> list[str]:
     """Write (or with ``check`` only compare) the source notebooks; returns the stale ones."""
+    from .chapters import names
+
     stale = []
-    for chapter in chapters or CHAPTERS:
-        try:
-            importlib.import_module(f"autograder.chapters.{chapter}")
-        except ModuleNotFoundError:
-            continue
+    for chapter in chapters or names():
         text = render(build_notebook(chapter))
         path = source_path(chapter)
         if not path.exists() or path.read_text() != text:

@@ -13,30 +13,40 @@ from pathlib import Path
 
 import nbformat
 
-from . import catalogue
+from . import chapters
 from .grading import Report, grade_folder
-from .submissions import make_submission, solution_sources
+from .submissions import make_submission
 
 ROSTER = Path(__file__).parent / "demo_class" / "roster.json"
 
 
-def write_demo_submissions(folder: Path) -> dict:
+def demo_notebooks() -> list[tuple[str, str, nbformat.NotebookNode]]:
+    """(student, chapter, notebook) of every demo student, generated from the current release."""
     roster = json.loads(ROSTER.read_text())
-    chapter = roster["chapter"]
-    mutants = {m.name: m for m in catalogue.load(chapter).MUTANTS}
-    reference = solution_sources(chapter)
-    if folder.exists():
-        shutil.rmtree(folder)
+    chapter = chapters.load(roster["chapter"])
+    mutants = {m.name: m for m in chapter.mutants}
+    reference = chapter.solutions
+    out = []
     for student, spec in roster["students"].items():
         replace = {}
         for name in spec.get("mutants", []):
             m = mutants[name]
             replace[m.cell] = m.source(replace.get(m.cell, reference[m.cell]))
-        nb = make_submission(chapter, fill=spec["fill"], replace=replace)
+        out.append((student, chapter.name, make_submission(chapter.name, fill=spec["fill"], replace=replace)))
+    return out
+
+
+def write_demo_submissions(folder: Path) -> list[tuple[str, str]]:
+    """Write the demo class as nbgrader's ``<student>/<chapter>/<chapter>.ipynb`` tree; returns (student, chapter) pairs."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    written = []
+    for student, chapter, nb in demo_notebooks():
         path = folder / student / chapter / f"{chapter}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, str(path))
-    return roster
+        written.append((student, chapter))
+    return written
 
 
 def run_demo(out: Path, workers: int = 1) -> Report:

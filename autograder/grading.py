@@ -26,8 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import CHAPTERS, ROOT
+from . import ROOT, chapters, uids
 from .intake import normalise
+from .job import Job, JobResult, Status
+from .limits import Limits
 from .nbconfig import api
 
 SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -41,35 +43,52 @@ class Submission:
 
 
 @dataclass
+class Skipped:
+    """Something in the submissions folder that is not graded, and why."""
+    path: str
+    reason: str
+
+
+@dataclass
 class Row:
     student: str
     chapter: str
     score: float = 0.0
     max_score: float = 0.0
-    status: str = "ok"
+    status: Status = Status.OK
+    detail: str = ""
     seconds: float = 0.0
     cells: dict = field(default_factory=dict)
+    incidents: int = 0  # cells that timed out or killed the kernel
     feedback: Path | None = None
+
+    @property
+    def status_text(self) -> str:
+        return self.status.text(self.detail)
 
 
 @dataclass
 class Report:
     rows: list[Row]
     out: Path
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def csv_path(self) -> Path:
         return self.out / "grades.csv"
 
     def summary(self) -> str:
-        failed = sum(r.status.startswith(("error", "malformed")) for r in self.rows)
-        timed_out = sum(r.status.startswith("timeout") or "timed out" in r.status for r in self.rows)
-        lines = [f"graded {len(self.rows)} notebook(s): {len(self.rows) - failed - timed_out} ok, "
-                 f"{failed} failed, {timed_out} timed out (whole notebook or some cells)"]
-        lines += [f"  {r.student:<16} {r.chapter:<16} {r.score:6.1f} / {r.max_score:<5.1f} {r.status}" for r in self.rows]
+        counts = {s: sum(r.status is s for r in self.rows) for s in Status}
+        lines = [f"graded {len(self.rows)} notebook(s): " + ", ".join(f"{n} {s.value}" for s, n in counts.items() if n or s is Status.OK)
+                 + f"; {sum(r.incidents > 0 for r in self.rows)} with cells that timed out or killed the kernel"]
+        lines += [f"  {r.student:<16} {r.chapter:<16} {r.score:6.1f} / {r.max_score:<5.1f} {r.status_text}" for r in self.rows]
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} file(s) that are not submissions: " + ", ".join(self.skipped[:10]))
+            lines.append(f"not graded ({len(self.skipped)}; listed in {self.out / 'skipped.csv'}):")
+            lines += [f"  {s.path}: {s.reason}" for s in self.skipped[:20]]
+            if len(self.skipped) > 20:
+                lines.append(f"  ... and {len(self.skipped) - 20} more")
+        lines += self.notes
         lines.append(f"grades:   {self.csv_path.resolve()}")
         lines.append(f"feedback: {(self.out / 'feedback').resolve()}")
         lines.append(f"gradebook: {(self.out / 'gradebook.db').resolve()}  histogram: {(self.out / 'score_histogram.png').resolve()}")
@@ -80,34 +99,67 @@ def safe_id(name: str) -> str:
     return SAFE_ID.sub("_", name).strip("._") or "student"
 
 
-def discover(folder: Path, chapters=CHAPTERS) -> tuple[list[Submission], list[str]]:
-    """Submissions in nbgrader's tree (``<student>/<chapter>/*.ipynb``) or flat LMS files (``<student>_<chapter>.ipynb``)."""
+LAYOUT = "<student>/<chapter>/<chapter>.ipynb or <student>_<chapter>.ipynb"
+
+
+def discover(folder: Path, gradable=None, known=None) -> tuple[list[Submission], list[Skipped]]:
+    """Submissions in nbgrader's tree (``<student>/<chapter>/*.ipynb``) or flat LMS files (``<student>_<chapter>.ipynb``).
+
+    Everything else gets a :class:`Skipped` entry saying why: a notebook for a chapter that is
+    not released (``known`` chapters without a release) or that the course does not have, a file
+    that is not a notebook, a notebook outside the layout, an empty folder, or an older copy."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"submissions folder {folder} does not exist")
+    gradable = list(gradable if gradable is not None else chapters.released())
+    known = list(known if known is not None else chapters.names())
     found: dict[tuple[str, str], Submission] = {}
-    skipped = []
-    for path in sorted(folder.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
+    skipped: list[Skipped] = []
+
+    def not_gradable(chapter: str) -> str:
+        released = ", ".join(gradable) or "none"
+        if chapter in known:
+            return f"chapter {chapter!r} is not released yet (released: {released})"
+        return f"the course has no chapter {chapter!r} (released: {released})"
+
+    for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        sub = None
-        if len(rel.parts) == 3 and rel.parts[1] in chapters:
-            sub = Submission(safe_id(rel.parts[0]), rel.parts[1], path)
+        if any(part.startswith(".") for part in rel.parts):  # .ipynb_checkpoints, .DS_Store, ...
+            continue
+        if path.is_dir():
+            if not any(p.is_file() and not any(q.startswith(".") for q in p.relative_to(folder).parts)
+                       for p in path.rglob("*")):
+                if not any(path.is_relative_to(Path(folder, s.path)) for s in skipped):  # report the top empty folder only
+                    skipped.append(Skipped(f"{rel}/", "empty folder, no notebook in it"))
+            continue
+        if path.suffix != ".ipynb":
+            skipped.append(Skipped(str(rel), f"not a notebook (expected {LAYOUT})"))
+            continue
+        sub, reason = None, f"not in the layout {LAYOUT}"
+        if len(rel.parts) == 3:
+            if rel.parts[1] in gradable:
+                sub = Submission(safe_id(rel.parts[0]), rel.parts[1], path)
+            else:
+                reason = not_gradable(rel.parts[1])
         elif len(rel.parts) == 1:
-            for chapter in chapters:
-                if path.stem.endswith("_" + chapter) and len(path.stem) > len(chapter) + 1:
-                    sub = Submission(safe_id(path.stem[: -len(chapter) - 1]), chapter, path)
-                    break
+            names = sorted(set(known) | set(gradable), key=len, reverse=True)  # the longest chapter name that ends it
+            match = next((c for c in names if path.stem.endswith("_" + c) and len(path.stem) > len(c) + 1), None)
+            if match in gradable:
+                sub = Submission(safe_id(path.stem[: -len(match) - 1]), match, path)
+            elif match is not None:
+                reason = not_gradable(match)
+            else:
+                reason = f"no released chapter in its name (expected <student>_<chapter>.ipynb; released: {', '.join(gradable) or 'none'})"
         if sub is None:
-            skipped.append(str(rel))
+            skipped.append(Skipped(str(rel), reason))
             continue
         key = (sub.student, sub.chapter)
         if key in found:  # two files for one student and chapter: keep the newest
-            if path.stat().st_mtime <= found[key].path.stat().st_mtime:
-                skipped.append(str(rel))
-                continue
-            skipped.append(str(found[key].path.relative_to(folder)))
+            older, newer = (path, found[key].path) if path.stat().st_mtime <= found[key].path.stat().st_mtime else (found[key].path, path)
+            skipped.append(Skipped(str(older.relative_to(folder)), f"an older file of {sub.student}'s {sub.chapter} (graded: {newer.relative_to(folder)})"))
+            if newer is path:
+                found[key] = sub
+            continue
         found[key] = sub
     return sorted(found.values(), key=lambda s: (s.student, s.chapter)), skipped
 
@@ -169,9 +221,6 @@ def worker_env(threads: int = 1) -> dict:
     return env
 
 
-UID_BASE = 61000 + 16 * (os.getpid() % 200)  # one unprivileged uid per submission of this run
-
-
 class WorkerSlot:
     """One long-lived worker process (``python -m autograder.worker --serve``) used by one thread.
 
@@ -192,12 +241,13 @@ class WorkerSlot:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=self.env, start_new_session=True, text=True, bufsize=1)
 
-    def run(self, argv: list[str], timeout: float) -> int | None:
+    def run(self, job: Job) -> int | None:
+        """The worker's exit status for ``job``, or None when it overran ``job.limits.wall_s`` or died."""
         if self.proc is None or self.proc.poll() is not None:
             self._start()
-        job = uuid.uuid4().hex
+        ticket, timeout = uuid.uuid4().hex, job.limits.wall_s
         try:
-            self.proc.stdin.write(json.dumps({"id": job, "argv": argv}) + "\n")
+            self.proc.stdin.write(json.dumps({"id": ticket, "job": job.to_json()}) + "\n")
             self.proc.stdin.flush()
         except OSError:
             self.kill()
@@ -214,7 +264,7 @@ class WorkerSlot:
                 answer = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if answer.get("id") == job:
+            if answer.get("id") == ticket:
                 return int(answer["rc"])
         self.kill()
         return None
@@ -237,8 +287,8 @@ class WorkerSlot:
                 self.kill()
 
 
-def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: int, cell_timeout: int,
-              slot: WorkerSlot, uid: int | None = None, hide: tuple = ()) -> Row:
+def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Limits, slot: WorkerSlot,
+              hide: tuple = ()) -> Row:
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -248,46 +298,45 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, timeout: i
     target = course / "submitted" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
     target.parent.mkdir(parents=True)
     shutil.copyfile(sub.path, target)
+    row.max_score = _max_score(template, sub.chapter)
     gradable, problems = normalise(target, template / "source" / sub.chapter / f"{sub.chapter}.ipynb")
     if not gradable:
-        row.status = "malformed: " + "; ".join(problems)
-        row.max_score = _max_score(template, sub.chapter)
+        row.status, row.detail = Status.MALFORMED, "; ".join(problems)
         row.seconds = time.perf_counter() - start
         return row
     from coursekit.data import data_root
 
-    cmd = [str(course), sub.chapter, sub.student,
-           "--cell-timeout", str(cell_timeout), "--data", str(data_root().resolve())]
-    if uid is not None:
-        cmd += ["--uid", str(uid)]
-    for path in (out, *hide):
-        cmd += ["--hide", str(path)]
+    lease = uids.claim() if os.geteuid() == 0 else None
+    job = Job(str(course), sub.chapter, sub.student, limits, uid=lease.uid if lease else None,
+              data=str(data_root().resolve()), hide=tuple(str(p) for p in (out, *hide)))
+    from .sandbox import kill_uid
     try:
-        rc = slot.run(cmd, timeout)
+        kill_uid(job.uid)  # nothing of a crashed earlier run may be left under this uid
+        rc = slot.run(job)
     finally:
-        from .sandbox import kill_uid
-        kill_uid(uid)
-    result = {}
-    if (course / "result.json").exists():
-        result = json.loads((course / "result.json").read_text())
-    row.max_score = float(result.get("max_score") or _max_score(template, sub.chapter))
-    row.score = float(result.get("score") or 0.0)
-    row.cells = result.get("cells", {})
+        kill_uid(job.uid)
+        if lease:
+            lease.release()
+    result = JobResult.read(course) or JobResult(error="the worker stopped without a result")
+    row.score = result.score
+    row.max_score = result.max_score or row.max_score
+    row.cells = result.cells
+    row.incidents = result.timeouts + result.kernel_restarts
     if rc is None:
-        row.status = f"timeout: notebook exceeded {timeout} s"
-        row.score = 0.0
+        row.status, row.detail, row.score = Status.TIMEOUT, f"notebook exceeded {limits.wall_s} s", 0.0
     elif rc != 0:
-        auto = result.get("autograde") or {}
-        detail = [p for p in auto.get("problems", []) if "Traceback" not in p and "see the the above" not in p]
-        row.status = "error: " + (detail[0].replace("[ERROR] ", "").strip()[:200] if detail else
-                                  _last_line(auto.get("error") or "the worker stopped without a result"))
+        detail = [p for p in result.problems if "Traceback" not in p and "see the the above" not in p]
+        row.status = Status.ERROR
+        row.detail = detail[0].replace("[ERROR] ", "").strip()[:200] if detail else _last_line(result.error)
+    elif result.setup_failures:
+        row.status = Status.ERROR
+        row.detail = "the course's set-up cells failed (the grading environment is broken): " + result.setup_failures[0]
     else:
-        inc = result.get("incidents", {})
-        notes = [f"{inc[k]} cell(s) {label}" for k, label in (("timeouts", "timed out"), ("kernel_restarts", "killed the kernel"))
-                 if inc.get(k)]
+        notes = [f"{n} cell(s) {label}" for n, label in ((result.timeouts, "timed out"),
+                                                         (result.kernel_restarts, "killed the kernel")) if n]
         if problems:
             notes.append("repaired: " + "; ".join(problems))
-        row.status = "ok" + (f" ({'; '.join(notes)})" if notes else "")
+        row.detail = "; ".join(notes)
     feedback = course / "feedback" / sub.student / sub.chapter / f"{sub.chapter}.html"
     if feedback.exists():
         dest = out / "feedback" / sub.student / f"{sub.chapter}.html"
@@ -316,36 +365,46 @@ def write_csv(rows: list[Row], path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(["student_id", "assignment", "score", "max_score", "status"])
         for r in sorted(rows, key=lambda r: (r.student, r.chapter)):
-            w.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status])
+            w.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status_text])
 
 
-def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, timeout: int = 600,
-                      cell_timeout: int = 120, hide: tuple = ()) -> list[Row]:
+def write_skipped(skipped: list[Skipped], path: Path) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "reason"])
+        for s in skipped:
+            w.writerow([s.path, s.reason])
+
+
+def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limits: Limits = Limits(),
+                      hide: tuple = ()) -> list[Row]:
     out = Path(out).resolve()
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(workers, len(subs) or 1))
+    if not subs:
+        return []
+    for name in sorted({s.chapter for s in subs}):  # a chapter whose checks cannot load stops the run here, loudly
+        chapters.load(name)
+    workers = max(1, min(workers, len(subs)))
     threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
     env = worker_env(threads)
-    free = [WorkerSlot(work / f"worker-{n}.log", env) for n in range(workers)]
-    slots = list(free)
-    for slot in slots:  # workers import nbgrader while the template is generated
-        slot.start()
-    template = prepare_template(sorted({s.chapter for s in subs}), work)
+    slots = [WorkerSlot(work / f"worker-{n}.log", env) for n in range(workers)]
+    free = list(slots)
     local, lock = threading.local(), threading.Lock()
 
-    def job(i_s):
+    def job(sub):
         if not hasattr(local, "slot"):
             with lock:
                 local.slot = free.pop()
-        i, sub = i_s
-        return grade_one(sub, template, work, out, timeout, cell_timeout, local.slot,
-                         UID_BASE + i if os.geteuid() == 0 else None, hide)
+        return grade_one(sub, template, work, out, limits, local.slot, hide)
 
     try:
+        for slot in slots:  # workers import nbgrader while the template is generated
+            slot.start()
+        template = prepare_template(sorted({s.chapter for s in subs}), work)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(job, enumerate(subs)))
-    finally:
+            rows = list(pool.map(job, subs))
+    finally:  # started workers are shut down whatever happened
         for slot in slots:
             slot.close()
     merge_gradebooks(rows, template, work, out / "gradebook.db")
@@ -402,14 +461,14 @@ def plot_histogram(rows: list[Row], path: Path) -> Path:
     return path
 
 
-def grade_folder(submissions: Path, out: Path, workers: int = 1, timeout: int = 600, cell_timeout: int = 120) -> Report:
+def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits = Limits()) -> Report:
     subs, skipped = discover(submissions)
     out = Path(out).resolve()
     if (out / "feedback").exists():
         shutil.rmtree(out / "feedback")
-    rows = grade_submissions(subs, out, workers=workers, timeout=timeout, cell_timeout=cell_timeout,
-                             hide=(Path(submissions).resolve(),))
+    rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),))
     write_csv(rows, out / "grades.csv")
+    write_skipped(skipped, out / "skipped.csv")
     if rows:
         plot_histogram(rows, out / "score_histogram.png")
     return Report(rows, out, skipped)

@@ -12,14 +12,15 @@ import json
 import shutil
 from pathlib import Path
 
-from . import CHAPTERS, ROOT
+from . import ROOT, chapters
 from .nbconfig import api
 
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
-def available_chapters(root: Path = ROOT) -> list[str]:
-    return [c for c in CHAPTERS if (root / "source" / c / f"{c}.ipynb").exists()]
+def chapters_with_source(root: Path = ROOT) -> list[str]:
+    """The chapters (book order) whose source notebook has been built under ``root``."""
+    return [c for c in chapters.names() if (root / "source" / c / f"{c}.ipynb").exists()]
 
 
 def _normalise(path: Path) -> None:
@@ -35,10 +36,10 @@ def ship_student_library(dest: Path) -> None:
 
 
 def release(chapters=None, root: Path = ROOT) -> list[Path]:
-    chapters = list(chapters or available_chapters(root))
+    names = list(chapters or chapters_with_source(root))
     nbg = api(root)
     written = []
-    for chapter in chapters:
+    for chapter in names:
         result = nbg.generate_assignment(chapter, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{result.get('error') or result.get('log')}")

@@ -32,6 +32,8 @@ import os
 import resource
 import sys
 
+from .limits import Limits
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
@@ -62,14 +64,16 @@ def _tmpfs(target):
     _mount("tmpfs", target, "tmpfs", 0, "mode=0755,size=64m")
 
 
-def set_limits(mem_mb: int, cpu_s: int, nproc: int | None, fsize_mb: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_mb << 20, fsize_mb << 20))
+def set_limits(limits: Limits, own_uid: bool) -> None:
+    """Resource limits of the kernel; the process count only where the kernel has a uid of its own
+    (RLIMIT_NPROC counts every process of the uid)."""
+    resource.setrlimit(resource.RLIMIT_AS, (limits.mem_mb << 20, limits.mem_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb << 20, limits.fsize_mb << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-    if nproc is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    if own_uid:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
 
 
 def isolate(args) -> None:
@@ -129,10 +133,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default="", help="data root, bound read-only")
     parser.add_argument("--hide", action="append", default=[], help="more folders to hide")
     parser.add_argument("--uid", type=int, default=None)
-    parser.add_argument("--mem-mb", type=int, default=6144)
-    parser.add_argument("--cpu-s", type=int, default=900)
-    parser.add_argument("--nproc", type=int, default=64)
-    parser.add_argument("--fsize-mb", type=int, default=256)
+    parser.add_argument("--limits", type=Limits.from_json, required=True, help="the job's Limits, as JSON")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -161,12 +162,12 @@ def main(argv=None) -> None:
     os.makedirs(env["HOME"], exist_ok=True)
     os.makedirs(env["TMPDIR"], exist_ok=True)
     if mode == "isolated":
-        set_limits(args.mem_mb, args.cpu_s, args.nproc, args.fsize_mb)
+        set_limits(args.limits, own_uid=True)
         os.setgroups([])
         os.setgid(args.uid)
         os.setuid(args.uid)
     else:
-        set_limits(args.mem_mb, args.cpu_s, None, args.fsize_mb)
+        set_limits(args.limits, own_uid=False)
     os.execve(command[0], command, env)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import ROOT, attacks, catalogue
-from .grading import Submission, grade_submissions
-from .release import available_chapters
-from .submissions import make_submission, solution_sources
+from . import ROOT, attacks, chapters as course_chapters
+from .grading import Status, Submission, grade_submissions
+from .limits import SELFTEST
+from .submissions import make_submission
 
 
 def _write(nb, path: Path) -> Path:
@@ -27,7 +27,7 @@ def _write(nb, path: Path) -> Path:
 
 def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: int | None = None,
              echo=print, with_attacks: bool = True) -> bool:
-    chapters = list(chapters or available_chapters())
+    chapters = list(chapters or course_chapters.released())
     out = Path(out).resolve()
     if out.exists():
         shutil.rmtree(out)
@@ -35,22 +35,20 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
     subs: list[Submission] = []
     expect: dict[tuple[str, str], tuple[str, object]] = {}
     for chapter in chapters:
-        cat = catalogue.load(chapter)
+        ch = course_chapters.load(chapter)  # an import error or a broken link stops the self-test here
+        cat = ch.catalogue
         folder = out / "submissions"
-        src = ROOT / "source" / chapter / f"{chapter}.ipynb"
-        subs.append(Submission("source", chapter, _write(nbformat.read(src, 4), folder / f"source_{chapter}.ipynb")))
+        subs.append(Submission("source", chapter, _write(nbformat.read(ch.source_path, 4), folder / f"source_{chapter}.ipynb")))
         expect[("source", chapter)] = ("full", None)
         subs.append(Submission("release", chapter, _write(make_submission(chapter, fill="none"), folder / f"release_{chapter}.ipynb")))
         expect[("release", chapter)] = ("zero", None)
-        if cat is None:
-            continue
-        reference = solution_sources(chapter)
-        for m in cat.MUTANTS:
+        reference = ch.solutions
+        for m in ch.mutants:
             nb = make_submission(chapter, replace={m.cell: m.source(reference[m.cell])})
             sid = f"mutant-{m.name}"
             subs.append(Submission(sid, chapter, _write(nb, folder / f"{sid}_{chapter}.ipynb")))
             expect[(sid, chapter)] = ("mutant", m)
-        for v in cat.VARIANTS:
+        for v in ch.variants:
             nb = make_submission(chapter, replace=v.cells)
             sid = f"variant-{v.name}"
             subs.append(Submission(sid, chapter, _write(nb, folder / f"{sid}_{chapter}.ipynb")))
@@ -63,30 +61,29 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
                 subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
                 expect[(sid, chapter)] = ("attack", a)
     echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s)")
-    rows = grade_submissions(subs, out, workers=workers, timeout=300, cell_timeout=30,
-                             hide=(out / "submissions",))
+    rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",))
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
     honest = {r.chapter: r for r in rows if r.student == "honest"}
     attack_rows = []
     for row in rows:
         kind, item = expect[(row.student, row.chapter)]
-        full = row.status == "ok" and row.max_score > 0 and abs(row.score - row.max_score) < 1e-9
+        full = row.status is Status.OK and row.max_score > 0 and abs(row.score - row.max_score) < 1e-9
         if kind == "full":
             good = full
             detail = f"{row.score:g}/{row.max_score:g} (expected full marks)"
         elif kind == "zero":
-            good = row.status == "ok" and row.score == 0
+            good = row.status is Status.OK and row.score == 0
             detail = f"{row.score:g}/{row.max_score:g} (expected 0)"
         elif kind == "mutant":
             lost = [c for c in item.catches if c in row.cells and row.cells[c]["score"] < row.cells[c]["max_score"]]
             missing = [c for c in item.catches if c not in lost]
-            good = row.status == "ok" and not missing
+            good = row.status is Status.OK and not missing
             counts["mutant"][1] += 1
             counts["mutant"][0] += good
             detail = f"{row.score:g}/{row.max_score:g}" + (f", NOT caught by {missing}" if missing else f", caught by {lost}")
         elif kind == "honest":
-            good = row.status == "ok" and 0 < row.score < row.max_score
+            good = row.status is Status.OK and 0 < row.score < row.max_score
             detail = f"{row.score:g}/{row.max_score:g} (the honest part of every attack)"
         elif kind == "attack":
             attack_rows.append(row)
@@ -98,7 +95,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             failed = [c for c, v in row.cells.items() if v["score"] < v["max_score"]]
             detail = f"{row.score:g}/{row.max_score:g}" + (f", lost points in {failed}" if failed else "")
         ok &= good
-        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status}]")
+        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status_text}]")
     # an attack is contained when it earns no more than the honest part alone and every other
     # submission of this run (source, release, mutants, variants, honest) got its expected grade
     others_ok = ok
@@ -109,7 +106,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
         counts["attack"][0] += good
         ok &= good
         gained = f"{row.score:g}/{row.max_score:g} vs honest {base.score:g}" if base else "no honest baseline"
-        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {gained}  [{row.status}]")
+        echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {gained}  [{row.status_text}]")
     m, v, a = counts["mutant"], counts["variant"], counts["attack"]
     echo(f"mutants caught: {m[0]}/{m[1]}, variants passed: {v[0]}/{v[1]}, attacks contained: {a[0]}/{a[1]}")
     return ok

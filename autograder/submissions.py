@@ -3,14 +3,12 @@ solution, partly filled, or with chosen cells replaced (mutants, variants, attac
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from . import ROOT
-
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+from .build import reference_code
 
 
 def _grade_id(cell) -> str | None:
@@ -28,8 +26,7 @@ def solution_sources(chapter: str, root: Path = ROOT) -> dict[str, str]:
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
-            lines = [l for l in cell.source.splitlines() if l.strip() not in MARKERS]
-            out[meta["grade_id"]] = "\n".join(lines)
+            out[meta["grade_id"]] = reference_code(cell.source)
     return out
 
 
@@ -50,33 +47,3 @@ def make_submission(chapter: str, fill: str | list[str] = "all", replace: dict[s
     if replace:
         raise KeyError(f"{chapter}: no cells named {sorted(replace)}")
     return nb
-
-
-@dataclass
-class Mutant:
-    """A plausible wrong answer: ``edits`` (old, new) applied to the reference source of ``cell``.
-
-    Grading it must cost points in every test cell named in ``catches``."""
-
-    name: str
-    cell: str
-    edits: list[tuple[str, str]]
-    catches: list[str]
-    why: str = ""
-
-    def source(self, reference: str) -> str:
-        out = reference
-        for old, new in self.edits:
-            if old not in out:
-                raise ValueError(f"mutant {self.name}: {old!r} not found in cell {self.cell}")
-            out = out.replace(old, new, 1)
-        return out
-
-
-@dataclass
-class Variant:
-    """A correct answer written differently: ``cells`` maps grade ids to new sources. Full marks expected."""
-
-    name: str
-    cells: dict[str, str] = field(default_factory=dict)
-    why: str = ""

@@ -2,7 +2,7 @@
 
 :class:`TrustedExecute` replaces nbgrader's ``Execute`` preprocessor. It executes the
 submission cell by cell as nbgrader does, and after each autograded test cell it runs that
-cell's trusted check (:mod:`autograder.checks`) from this process:
+cell's trusted check (``autograder/chapters/<chapter>/checks.py``) from this process:
 
 * the check sends *probe* code to the kernel; the kernel runs it on the student's objects
   and prints the observations (NumPy arrays, ``allow_pickle=False``) after a random marker;
@@ -32,7 +32,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
-from . import checks
+from . import chapters
 
 _PROBE = '''
 def __course_probe__():
@@ -98,6 +98,20 @@ class Probe:
         return {k: (np.asarray(v)[()] if np.asarray(v).shape == () else np.asarray(v)) for k, v in ns["__obs__"].items()}
 
 
+class ReferenceProbe(Probe):
+    """A probe whose "kernel" is a namespace in this process: the reference, a broken copy of it,
+    or notebook state (for kernel-free tests of the checks)."""
+
+    def __init__(self, chapter, namespace: dict | None = None, state: dict | None = None):
+        super().__init__(runner=None, reference_namespace=chapter.reference, timeout=10)
+        self.namespace = {**(chapter.reference if namespace is None else namespace), **(state or {})}
+
+    def run(self, code: str, **inputs) -> dict:
+        ns = {"np": np, **self.namespace, **{k: np.asarray(v) for k, v in inputs.items()}}
+        exec(compile(textwrap.dedent(code), "<student>", "exec"), ns)
+        return {k: (np.asarray(v)[()] if np.asarray(v).shape == () else np.asarray(v)) for k, v in ns["__obs__"].items()}
+
+
 def run_check(check, probe: Probe) -> str | None:
     """None when the check passes, else the message for the student."""
     try:
@@ -110,9 +124,9 @@ def run_check(check, probe: Probe) -> str | None:
 
 
 class TrustedExecute(Execute):
-    """nbgrader's Execute plus trusted checks after test cells and survival of dead kernels."""
+    """nbgrader's Execute plus trusted checks after test cells and survival of dead kernels.
 
-    chapter = None  # set by the worker before nbgrader instantiates the preprocessor
+    The chapter is the assignment nbgrader is grading (``resources["nbgrader"]["assignment"]``)."""
 
     def _probe_runner(self, index):
         def runner(source: str):
@@ -138,11 +152,12 @@ class TrustedExecute(Execute):
             return cell, resources
         self.log.info("cell %s executed in %.2f s", meta.get("grade_id", index), time.perf_counter() - start)
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            check = checks.load(self.chapter).get(meta.get("grade_id"))
+            chapter = chapters.load(resources["nbgrader"]["assignment"])
+            check = chapter.checks.get(meta.get("grade_id"))
             if check is not None:
                 checked = time.perf_counter()
                 try:
-                    probe = Probe(self._probe_runner(index), checks.reference(self.chapter), self.timeout)
+                    probe = Probe(self._probe_runner(index), chapter.reference, self.timeout)
                     message = run_check(check, probe)
                 except (DeadKernelError, CellTimeoutError, CellControlSignal):
                     message = "the kernel died or hung during the hidden checks; it was restarted"

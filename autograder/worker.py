@@ -1,13 +1,13 @@
 """One submission, graded in its own course folder by nbgrader (run as a subprocess).
 
-``python -m autograder.worker COURSE CHAPTER STUDENT --cell-timeout S`` runs nbgrader's
-``autograde`` and ``generate_feedback`` in ``COURSE`` (a private copy of the chapter's
-generated assignment and gradebook holding this one submission) and writes
-``COURSE/result.json`` with the per-cell scores read back from the gradebook.
+``python -m autograder.worker JOB_JSON`` (or ``--serve LOG``, one :class:`~autograder.job.Job`
+as JSON per line on stdin) runs nbgrader's ``autograde`` and ``generate_feedback`` in the job's
+course folder (a private copy of the chapter's generated assignment and gradebook holding
+this one submission) and writes a :class:`~autograder.job.JobResult` there, with the per-cell
+scores read back from the gradebook.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 from . import ROOT
+from .job import Job, JobResult
 
 KERNEL_NAME = "course-sandbox"
 
 
-def prepare_stage(args) -> Path:
+def prepare_stage(job: Job) -> Path:
     """The run's private staging folder: kernelspec, IPC sockets, connection file, import blocker."""
     stage = Path(tempfile.mkdtemp(prefix="ag-", dir="/tmp"))
     for sub in ("ipc", "runtime", "site", "home/mpl", "tmp"):
@@ -35,11 +36,11 @@ def prepare_stage(args) -> Path:
         pass
     os.chmod(stage, 0o755)
     argv = [sys.executable, "-m", "autograder.sandbox", "--stage", str(stage), "--root", str(ROOT),
-            "--data", args.data or "", "--mem-mb", str(args.mem_mb), "--cpu-s", str(args.cpu_s)]
-    for hidden in args.hide:
+            "--data", job.data, "--limits", job.limits.to_json()]
+    for hidden in job.hide:
         argv += ["--hide", hidden]
-    if args.uid is not None:
-        argv += ["--uid", str(args.uid)]
+    if job.uid is not None:
+        argv += ["--uid", str(job.uid)]
     argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = stage / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
@@ -49,68 +50,57 @@ def prepare_stage(args) -> Path:
     return stage
 
 
-def read_scores(course: Path, chapter: str, student: str) -> dict:
+def read_scores(course: Path, chapter: str, student: str, result: JobResult) -> None:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         sub = gb.find_submission(chapter, student)
-        cells = {}
         for nb in sub.notebooks:
             for grade in nb.grades:
-                cells[grade.name] = {"score": grade.score, "max_score": grade.max_score,
-                                     "auto": grade.auto_score is not None}
-        return {"score": sub.score, "max_score": sub.max_score, "cells": cells}
+                result.cells[grade.name] = {"score": grade.score, "max_score": grade.max_score,
+                                            "auto": grade.auto_score is not None}
+        result.score, result.max_score = float(sub.score), float(sub.max_score)
 
 
-def incidents(path: Path) -> dict:
-    """Cells that timed out or killed their kernel, read from the autograded notebook."""
+def read_incidents(path: Path, result: JobResult) -> None:
+    """Cells that timed out or killed their kernel, and set-up cells that failed, from the autograded notebook.
+
+    A set-up cell is a given cell before the first cell a student writes: it runs only the
+    course's code, so its failure means the grading environment is broken, not the answer."""
     import nbformat
 
-    out = {"timeouts": 0, "kernel_restarts": 0}
     if not path.exists():
-        return out
+        return
+    setup = True
     for cell in nbformat.read(str(path), 4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        setup = setup and not meta.get("solution")
         for o in cell.get("outputs", []):
             if o.get("output_type") != "error":
                 continue
             if o.get("ename") == "CellTimeoutError" or "time limit" in str(o.get("evalue", "")):
-                out["timeouts"] += 1
+                result.timeouts += 1
             elif o.get("ename") == "KernelDied":
-                out["kernel_restarts"] += 1
-    return out
+                result.kernel_restarts += 1
+            elif setup and cell.cell_type == "code":
+                result.setup_failures.append(f"{meta.get('grade_id', '?')}: {o.get('ename')}: {str(o.get('evalue'))[:200]}")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m autograder.worker")
-    p.add_argument("course", type=Path)
-    p.add_argument("chapter")
-    p.add_argument("student")
-    p.add_argument("--cell-timeout", type=int, default=120)
-    p.add_argument("--uid", type=int, default=None, help="unprivileged uid for the kernel (root only)")
-    p.add_argument("--data", default=None, help="data root the kernel may read")
-    p.add_argument("--hide", action="append", default=[], help="folders the kernel must not see")
-    p.add_argument("--mem-mb", type=int, default=6144)
-    p.add_argument("--cpu-s", type=int, default=900)
-    return p
-
-
-def run_job(argv) -> int:
-    args = parser().parse_args(argv)
-    stage = prepare_stage(args)
+def run_job(job: Job) -> int:
+    stage = prepare_stage(job)
     try:
-        return grade(args, stage)
+        return grade(job, stage)
     except Exception as err:  # record, never crash the serving loop
-        (args.course / "result.json").write_text(json.dumps({"autograde": {"success": False, "problems": [repr(err)],
-                                                                          "error": repr(err)}}))
+        JobResult(error=repr(err), problems=[repr(err)]).write(Path(job.course))
         return 1
     finally:
         from .sandbox import kill_uid
-        kill_uid(args.uid)
+        kill_uid(job.uid)
         shutil.rmtree(stage, ignore_errors=True)
 
 
 def serve(log_path: str) -> int:
-    """Grade jobs read from stdin (one JSON argv list per line), answering on the original stdout.
+    """Grade jobs read from stdin (one JSON job per line), answering on the original stdout.
 
     A long-lived worker pays for Python, nbgrader and nbconvert's templates once. Its own
     stdout and stderr (inherited by every kernel it starts) go to ``log_path``; answers go
@@ -122,9 +112,9 @@ def serve(log_path: str) -> int:
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
     for line in sys.stdin:
-        job = json.loads(line)
-        rc = run_job(job["argv"])
-        answers.write(json.dumps({"id": job["id"], "rc": rc}) + "\n")
+        message = json.loads(line)
+        rc = run_job(Job.from_json(message["job"]))
+        answers.write(json.dumps({"id": message["id"], "rc": rc}) + "\n")
     return 0
 
 
@@ -132,31 +122,33 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
         return serve(argv[1])
-    return run_job(argv)
+    return run_job(Job.from_json(argv[0]))
 
 
-def grade(args, stage: Path) -> int:
+def grade(job: Job, stage: Path) -> int:
     from .nbconfig import api
-    from .trusted import TrustedExecute
 
-    TrustedExecute.chapter = args.chapter
-    nbg = api(args.course, cell_timeout=args.cell_timeout, sandbox_ipc=str(stage / "ipc" / "k"))
-    result = {"autograde": None, "feedback": None, "seconds": {}}
+    course = Path(job.course)
+    nbg = api(course, cell_timeout=job.limits.cell_s, sandbox_ipc=str(stage / "ipc" / "k"))
+    result = JobResult()
     start = time.perf_counter()
-    auto = nbg.autograde(args.chapter, args.student, force=True, create=True)
+    auto = nbg.autograde(job.chapter, job.student, force=True, create=True)
     log = auto.get("log") or ""
-    problems = [l for l in log.splitlines() if l.startswith("[ERROR]") or "Error:" in l or "Exception:" in l]
-    result["autograde"] = {"success": auto["success"], "log": log[-4000:], "problems": problems[:40],
-                           "error": (auto.get("error") or "")[-4000:]}
-    result["seconds"]["autograde"] = round(time.perf_counter() - start, 3)
+    result.autograded = bool(auto["success"])
+    result.log = log[-4000:]
+    result.problems = [l for l in log.splitlines() if l.startswith("[ERROR]") or "Error:" in l or "Exception:" in l][:40]
+    result.error = (auto.get("error") or "")[-4000:]
+    result.seconds["autograde"] = round(time.perf_counter() - start, 3)
     if auto["success"]:
-        result.update(read_scores(args.course, args.chapter, args.student))
-        result["incidents"] = incidents(args.course / "autograded" / args.student / args.chapter / f"{args.chapter}.ipynb")
+        read_scores(course, job.chapter, job.student, result)
+        read_incidents(course / "autograded" / job.student / job.chapter / f"{job.chapter}.ipynb", result)
         start = time.perf_counter()
-        fb = nbg.generate_feedback(args.chapter, args.student, force=True)
-        result["seconds"]["feedback"] = round(time.perf_counter() - start, 3)
-        result["feedback"] = {"success": fb["success"], "error": (fb.get("error") or "")[-2000:]}
-    (args.course / "result.json").write_text(json.dumps(result, indent=1))
+        fb = nbg.generate_feedback(job.chapter, job.student, force=True)
+        result.seconds["feedback"] = round(time.perf_counter() - start, 3)
+        result.feedback = bool(fb["success"])
+        if not fb["success"]:
+            result.problems.append("feedback: " + (fb.get("error") or "")[-500:])
+    result.write(course)
     return 0 if auto["success"] else 1
 
 

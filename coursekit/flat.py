@@ -1,4 +1,4 @@
-"""Image datasets as flat NumPy arrays, for the NumPy chapters (two_layer_net).
+"""Image datasets as flat NumPy arrays, for the chapters written in NumPy (backprop from scratch).
 
 The validation split is carved at random from the *training* set; the test set is only
 ever used for the final report.

@@ -1,24 +1,86 @@
-"""The end every chapter runner shares: run, report a missing dataset clearly, save, say where."""
+"""The one experiment contract every chapter runner follows.
+
+A chapter's ``solutions/<chapter>/experiment.py`` has a typed configuration (its ``Hparams``
+with per-profile presets) and ``run(hp, device, root=None, progress=True) -> Result``, where the
+result satisfies :class:`ExperimentResult`: a markdown ``table()``, a JSON-able ``summary()``,
+its ``figures()`` and the ``seconds`` it took. ``python -m solutions.<chapter>`` is
+:func:`main` with the chapter's own options; :func:`save` writes every result the same way:
+
+``OUT/table.md``, ``OUT/result.json`` and one ``OUT/<figure>.png`` per figure.
+"""
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from coursekit.data import DatasetNotFoundError
+from coursekit.device import CHOICES, pick_device
+from coursekit.profiles import PROFILES, current_profile
+
+TABLE, RESULT = "table.md", "result.json"
 
 
-def run_and_save(run: Callable[[], object], save: Callable[[object, Path], list[Path]], out: Path) -> int:
-    """Call ``run()``; print its table (when it has one), save it under ``out`` and return the exit status
-    (2, with the dataset error's message, when a dataset is missing)."""
+class ExperimentResult(Protocol):
+    seconds: float
+
+    def table(self) -> str: ...                 # markdown
+
+    def summary(self) -> dict: ...              # what result.json holds
+
+    def figures(self) -> dict[str, Any]: ...    # file stem -> matplotlib figure
+
+
+def save(result: ExperimentResult, out: Path) -> list[Path]:
+    """Write ``table.md``, ``result.json`` and the figures under ``out``; returns the paths."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / TABLE, out / RESULT]
+    paths[0].write_text(result.table() + "\n")
+    paths[1].write_text(json.dumps({**result.summary(), "seconds": result.seconds}, indent=1, default=str) + "\n")
+    for name, fig in result.figures().items():
+        paths.append(out / f"{name}.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths
+
+
+def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespace, str], Any],
+         run: Callable[..., ExperimentResult], options: Callable[[argparse.ArgumentParser], None] | None = None,
+         before: Callable[[Any, Any], None] | None = None) -> int:
+    """``python -m solutions.<chapter>``: the common options (``--profile --device --data --out
+    --no-progress``) plus the chapter's ``options``; ``configure(args, profile)`` gives the
+    chapter's hyper-parameters, ``run`` the result, which is printed and saved. A missing
+    dataset ends with its message and exit status 2."""
+    parser = argparse.ArgumentParser(prog=f"python -m solutions.{chapter}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=PROFILES, default=None, help="default: $COURSE_PROFILE or smoke")
+    parser.add_argument("--device", choices=CHOICES, default="auto", help="default: CUDA when available, else CPU")
+    parser.add_argument("--data", default=None, help="data root (default: $COURSE_DATA or the user cache)")
+    parser.add_argument("--out", type=Path, default=Path("_build/experiments") / chapter)
+    parser.add_argument("--no-progress", action="store_true")
+    if options:
+        options(parser)
+    args = parser.parse_args(argv)
+    profile = current_profile(args.profile)
+    hp = configure(args, profile)
+    device = pick_device(args.device)
+    print(f"profile {profile}, device {device}: {hp}")
+    if before:
+        before(hp, device)
     try:
-        result = run()
+        result = run(hp, device, root=args.data, progress=not args.no_progress)
     except DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if hasattr(result, "table"):
-        print(result.table())
-    for path in save(result, out):
+    print(result.table())
+    for path in save(result, args.out):
         print(f"wrote {path}")
     print(f"done in {result.seconds:.1f} s")
     return 0

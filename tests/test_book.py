@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import ROOT
-from autograder.release import available_chapters
+from autograder import ROOT, chapters
+from autograder.pages import points_markdown
 from test_release import check_lines, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -24,16 +24,20 @@ def built_book(tmp_path_factory):
     return out / "_build" / "html"
 
 
-def test_book_has_the_chapter_pages(built_book):
+@pytest.mark.parametrize("chapter", chapters.names())
+def test_book_has_the_chapter_pages(built_book, chapter):
     assert (built_book / "index.html").exists()
     for page in ("concepts", "experiment", "exercise"):
-        assert (built_book / "book" / "two_layer_net" / f"{page}.html").exists(), page
-    experiment = (built_book / "book" / "two_layer_net" / "experiment.html").read_text()
-    assert "validation accuracy" in experiment and "<img" in experiment  # executed, with figures
+        assert (built_book / "book" / chapter / f"{page}.html").exists(), page
+    experiment = (built_book / "book" / chapter / "experiment.html").read_text()
+    assert "<img" in experiment and "<table" in experiment  # executed, with figures and a table
+    exercise = (built_book / "book" / chapter / "exercise.html").read_text()
+    total = points_markdown(chapter).splitlines()[-1].split("**")[3]
+    assert f"<strong>{total}</strong>" in exercise, "the points table is on the exercise page"
     assert (built_book / "_static" / "mathjax" / "tex-svg-full.js").exists()
 
 
-@pytest.mark.parametrize("chapter", available_chapters())
+@pytest.mark.parametrize("chapter", chapters.released())
 def test_book_has_no_solution_text(built_book, chapter):
     secrets = secret_lines(chapter) + check_lines(chapter)
     for page in built_book.rglob("*.html"):

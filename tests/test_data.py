@@ -29,7 +29,7 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA", raising=False)
     monkeypatch.delenv("COURSE_ALLOW_DOWNLOAD", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-here")
+    monkeypatch.setattr(data.root, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-here")
 
 
 def _no_network(*args, **kwargs):
@@ -332,7 +332,7 @@ def _fake_debian_folder(tmp_path, folder: Path) -> Path:
 def test_fashion_mnist_from_debian_package(monkeypatch, tmp_path):
     debian = tmp_path / "usr-share-datasets-fashion-mnist"
     expected = _fake_debian_folder(tmp_path, debian)
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", debian)
+    monkeypatch.setattr(data.root, "DEBIAN_FASHION_MNIST", debian)
     root = tmp_path / "root"
     assert data.present(root)["fashion-mnist"] == debian
     train, test = data.load_fashion_mnist(root)
@@ -362,7 +362,7 @@ def test_corrupt_gz_is_reported(monkeypatch, tmp_path):
     debian.mkdir()
     for name in data.IDX_FILES:
         (debian / (name + ".gz")).write_bytes(b"not gzip")
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", debian)
+    monkeypatch.setattr(data.root, "DEBIAN_FASHION_MNIST", debian)
     with pytest.raises(data.DatasetCorruptError, match="un-gzip"):
         data.load_fashion_mnist(tmp_path / "root")
     assert not list((tmp_path / "root" / "FashionMNIST" / "raw").iterdir())  # no half-written files
@@ -403,7 +403,7 @@ def test_fetch_fashion_mnist_with_apt(monkeypatch, tmp_path):
 
 
 def test_fetch_fashion_mnist_without_apt(monkeypatch, tmp_path):
-    monkeypatch.setattr(data.shutil, "which", lambda name: None)
+    monkeypatch.setattr(data.fetch.shutil, "which", lambda name: None)
     with pytest.raises(data.FetchError, match="apt-get") as info:
         data.fetch_fashion_mnist(tmp_path)
     assert "COURSE_ALLOW_DOWNLOAD=1 python -m coursekit fetch fashion-mnist" in str(info.value)
@@ -415,8 +415,8 @@ def test_fetch_fashion_mnist_without_apt(monkeypatch, tmp_path):
 
 def _serve_ag_news(monkeypatch, tmp_path, hashes):
     src = data.write_synthetic_ag_news(tmp_path / "server", n_train=12, n_test=4) / "ag_news"
-    monkeypatch.setattr(data, "AG_NEWS_URLS", {n: (src / n).as_uri() for n in ("train.csv", "test.csv")})
-    monkeypatch.setattr(data, "AG_NEWS_SHA256", hashes)
+    monkeypatch.setattr(data.ag_news, "AG_NEWS_URLS", {n: (src / n).as_uri() for n in ("train.csv", "test.csv")})
+    monkeypatch.setattr(data.ag_news, "AG_NEWS_SHA256", hashes)
     return src
 
 
@@ -434,7 +434,7 @@ def test_ag_news_download_pinned_and_unpinned(monkeypatch, tmp_path, capsys):
     src = tmp_path / "server" / "ag_news"
     _serve_ag_news(monkeypatch, tmp_path, {})
     digest = hashlib.sha256((src / "train.csv").read_bytes()).hexdigest()
-    monkeypatch.setattr(data, "AG_NEWS_SHA256", {"train.csv": digest, "test.csv": None})
+    monkeypatch.setattr(data.ag_news, "AG_NEWS_SHA256", {"train.csv": digest, "test.csv": None})
     monkeypatch.setenv("COURSE_ALLOW_DOWNLOAD", "1")
     train, test = data.load_ag_news(tmp_path / "root")
     assert len(train) == 12 and len(test) == 4

@@ -6,6 +6,7 @@ import torch
 from coursekit.cnn import count_parameters, layer_geometry
 from coursekit.data import write_synthetic_mnist
 from coursekit.splits import image_splits
+from coursekit.train import default_prepare
 from solutions.mnist_tuning import Net, augment, evaluate, random_erasing, receptive_field, train_one_epoch
 from solutions.mnist_tuning.__main__ import main as runner
 
@@ -50,7 +51,11 @@ def test_train_and_evaluate_learn_a_small_problem():
     losses = [train_one_epoch(model, images, labels, opt, batch_size=16, generator=gen) for _ in range(5)]
     assert losses[-1] < losses[0]
     loss, acc = evaluate(model, images, labels, batch_size=10)
-    assert not model.training and 0 <= acc <= 1 and loss > 0
+    assert not model.training
+    with torch.no_grad():  # the same numbers computed in one batch, by hand
+        scores = model(default_prepare(images))
+    assert loss == pytest.approx(torch.nn.functional.cross_entropy(scores, labels).item(), rel=1e-5)
+    assert acc == pytest.approx((scores.argmax(1) == labels).float().mean().item())
 
 
 def test_splits_carve_validation_from_training(tmp_path):

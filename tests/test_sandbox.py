@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder import ROOT
+from autograder.limits import Limits
 
 PROBE = r'''
 import importlib.util, json, os, resource, socket, subprocess
@@ -28,6 +29,18 @@ try:
     open(os.path.join(ROOT, "solutions", "x.py"), "w"); out["write_repo"] = True
 except OSError:
     out["write_repo"] = False
+for name, path in (("other_submission", OTHER), ("data_write", os.path.join(os.environ["COURSE_DATA"], "x"))):
+    try:
+        with open(path, "a") as fh:
+            fh.write("written by the kernel")
+        out[name] = "writable"
+    except FileNotFoundError:
+        out[name] = "invisible"
+    except OSError:  # EACCES, EROFS
+        out[name] = "read-only"
+with open("written_by_kernel.txt", "w") as fh:
+    fh.write("mine")
+out["mine"] = open("mine.txt").read()
 out["data"] = sorted(os.listdir(os.environ["COURSE_DATA"]))
 import coursekit
 out["coursekit"] = coursekit.__file__
@@ -50,12 +63,15 @@ def test_kernel_sees_only_its_folder_the_data_and_the_student_library(tmp_path):
     (work / "mine.txt").write_text("my file")
     data = tmp_path / "data"
     (data / "FashionMNIST").mkdir(parents=True)
-    secret = tmp_path / "other_student.ipynb"
+    others = tmp_path / "submissions"
+    (others / "bob").mkdir(parents=True)
+    secret = others / "bob" / "other_student.ipynb"
     secret.write_text("{}")
     try:
         proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "--stage", str(stage), "--root", str(ROOT),
-                               "--data", str(data), "--uid", "61777", "--hide", str(tmp_path / "nothing"), "--",
-                               sys.executable, "-c", f"ROOT = {str(ROOT)!r}\n" + PROBE],
+                               "--data", str(data), "--uid", "61777", "--hide", str(others),
+                               "--limits", Limits().to_json(), "--",
+                               sys.executable, "-c", f"ROOT = {str(ROOT)!r}\nOTHER = {str(secret)!r}\n" + PROBE],
                               cwd=work, capture_output=True, text=True, timeout=120)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -73,5 +89,8 @@ def test_kernel_sees_only_its_folder_the_data_and_the_student_library(tmp_path):
     assert not out["write_repo"]
     assert out["data"] == ["FashionMNIST"]
     assert out["coursekit"].startswith(str(ROOT / "coursekit"))
-    assert out["nproc"] == 64 and out["as"] > 0
-    assert not (Path(tmp_path) / "work" / "x").exists()
+    assert out["nproc"] == Limits().nproc and out["as"] == Limits().mem_mb << 20
+    assert not (ROOT / "solutions" / "x.py").exists()
+    assert out["other_submission"] == "invisible" and secret.read_text() == "{}"  # another submission is hidden
+    assert out["data_write"] == "read-only" and not (data / "x").exists()
+    assert out["mine"] == "my file" and (work / "written_by_kernel.txt").read_text() == "mine"  # its own folder works

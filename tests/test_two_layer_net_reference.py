@@ -42,12 +42,31 @@ def test_two_layer_gradients(reg):
         assert rel_error(num, grads[name]) < 1e-7, name
 
 
-def test_train_decays_once_per_epoch_and_fits_toy_data():
+def test_train_fits_toy_data():
     net, X, y = toy()
     stats = net.train(X, y, X, y, learning_rate=1e-1, reg=5e-6, num_iters=100, batch_size=200)
     assert stats["loss_history"][-1] < 0.05
     assert len(stats["val_acc_history"]) == 100  # N=5 < batch: one iteration per epoch
     assert np.array_equal(net.predict(X), np.argmax(net.loss(X), axis=1))
+
+
+def test_train_multiplies_the_learning_rate_by_the_decay_once_per_epoch():
+    """With gradients of ones, each step moves b2 by exactly that step's learning rate."""
+    net, X, y = toy()
+    scores = net.loss
+    seen = []
+
+    def unit_gradients(Xb, y=None, reg=0.0):
+        if y is None:
+            return scores(Xb)
+        seen.append(net.params["b2"][0])  # b2 before this step
+        return 0.0, {name: np.ones_like(p) for name, p in net.params.items()}
+
+    net.loss = unit_gradients
+    net.train(X, y, X, y, learning_rate=0.1, learning_rate_decay=0.5, reg=0.0, num_iters=6, batch_size=2)
+    seen.append(net.params["b2"][0])
+    # 5 examples in batches of 2: an epoch is 5 // 2 = 2 iterations, so 0.1, 0.1, 0.05, 0.05, 0.025, 0.025
+    np.testing.assert_allclose(-np.diff(seen), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
 
 
 @pytest.mark.parametrize("shape", [(3, 6), (2, 3, 2), (4, 1, 2, 3)])

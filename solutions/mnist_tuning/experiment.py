@@ -9,7 +9,6 @@ the claim, not the best single epoch). Nothing selects on the test set.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +57,12 @@ class Result:
         rows = [f"| {r.seed} | {r.params:,} | {r.best_val_epoch} | {r.best_val_acc:.2%} | {r.test_acc_at_best_val:.2%} "
                 f"| {r.final_test_acc:.2%} | {self.hits_last3(r)}/3 | {median(r.seconds_per_epoch):.2f} |" for r in self.runs]
         return "\n".join([head, *rows])
+
+    def summary(self) -> dict:
+        return {"hp": asdict(self.hp), "device": self.device, "runs": [asdict(r) for r in self.runs]}
+
+    def figures(self) -> dict:
+        return {"curves": plot_curves(self), "misclassified": plot_misclassified(self)}
 
 
 def median(values) -> float:
@@ -167,15 +172,3 @@ def plot_misclassified(result: Result, ncols: int = 8):
     fig.suptitle("test images the model gets wrong (true → predicted)", fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def save(result: Result, out: Path) -> list[Path]:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "table.md", out / "result.json", out / "curves.png", out / "misclassified.png"]
-    paths[0].write_text(result.table() + "\n")
-    paths[1].write_text(json.dumps({"hp": asdict(result.hp), "device": result.device, "seconds": result.seconds,
-                                    "runs": [asdict(r) for r in result.runs]}, indent=1))
-    plot_curves(result).savefig(paths[2], dpi=110)
-    plot_misclassified(result).savefig(paths[3], dpi=110)
-    return paths

@@ -1,27 +1,26 @@
-"""python -m solutions.two_layer_net --profile smoke|full [--device ...] [--out DIR]"""
+"""python -m solutions.two_layer_net --profile smoke|full [--device ...] [--out DIR]
+
+Tunes a TwoLayerNet by a learning-rate / regularisation search, trains a FullyConnectedNet
+with the Solver, and saves the table, result.json, the training curves and the first-layer
+weights under ``--out``. The chapter is NumPy: it runs on the CPU whatever ``--device`` says.
+"""
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-from coursekit.device import CHOICES
-from coursekit.profiles import PROFILES, current_profile
+from .. import runner
 
-from ..runner import run_and_save
+
+def configure(args, profile):
+    from .config import PROFILES
+
+    return PROFILES[profile]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m solutions.two_layer_net", description=__doc__)
-    parser.add_argument("--profile", choices=PROFILES, default=None, help="default: $COURSE_PROFILE or smoke")
-    parser.add_argument("--device", choices=CHOICES, default="auto",
-                        help="accepted for symmetry with the other runners; this chapter is NumPy and runs on the CPU")
-    parser.add_argument("--data", default=None, help="data root (default: $COURSE_DATA or the user cache)")
-    parser.add_argument("--out", type=Path, default=Path("_build/experiments/two_layer_net"))
-    args = parser.parse_args(argv)
-    from .experiment import run, save
+    from .experiment import run
 
-    return run_and_save(lambda: run(current_profile(args.profile), root=args.data), save, args.out)
+    return runner.main(argv, chapter="two_layer_net", doc=__doc__, configure=configure, run=run)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class Hparams:
     fc_epochs: int
     fc_batch_size: int
     seed: int = 0
+    profile: str = "smoke"            # the preset's name, reported with the results
 
 
 PROFILES = {
@@ -45,6 +46,6 @@ PROFILES = {
         hidden_size=50, num_iters=5000, batch_size=200,
         learning_rates=(1e-3, 1.5e-3), regs=(0.25, 0.35, 0.5), lr_decay=0.95,
         fc_hidden_dims=(512, 256), fc_weight_scale=1e-3, fc_reg=0.5, fc_update_rule="adam",
-        fc_learning_rate=3e-4, fc_lr_decay=0.95, fc_epochs=20, fc_batch_size=200,
+        fc_learning_rate=3e-4, fc_lr_decay=0.95, fc_epochs=20, fc_batch_size=200, profile="full",
     ),
 }

@@ -4,10 +4,8 @@ Used by the runner (``python -m solutions.two_layer_net``) and by the book's exp
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +13,7 @@ from coursekit import data as course_data
 from coursekit.flat import flat_splits
 from coursekit.solver import Solver
 
-from .config import PROFILES, Hparams
+from .config import Hparams
 from .fc_net import FullyConnectedNet
 from .search import tune_two_layer_net
 
@@ -31,16 +29,36 @@ class Result:
     fc_val: float
     fc_test: float
     seconds: float
-    # kept out of results.json (arrays)
+    # kept out of result.json (arrays)
     best_net: object = field(repr=False, default=None)
     fc_net: object = field(repr=False, default=None)
     fc_solver: object = field(repr=False, default=None)
     data: dict = field(repr=False, default=None)
 
     def summary(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("best_net", "fc_net", "fc_solver", "data")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("best_net", "fc_net", "fc_solver", "data", "seconds")}
         out["hparams"] = asdict(self.hparams)
         return out
+
+    def table(self) -> str:
+        rows = ["| model | configuration | validation accuracy | test accuracy |", "|---|---|---:|---:|",
+                f"| TwoLayerNet (hidden {self.hparams.hidden_size}) | lr={self.best_config[0]:g}, reg={self.best_config[1]:g} "
+                f"| {self.two_layer_val:.2%} | {self.two_layer_test:.2%} |",
+                f"| FullyConnectedNet {list(self.hparams.fc_hidden_dims)} | {self.hparams.fc_update_rule}, "
+                f"lr={self.hparams.fc_learning_rate:g} | {self.fc_val:.2%} | {self.fc_test:.2%} |"]
+        return "\n".join(rows)
+
+    def figures(self) -> dict:
+        import matplotlib.pyplot as plt
+
+        from coursekit.plotting import plot_training, show_weights
+
+        s = self.fc_solver
+        training = plot_training(s.loss_history, s.train_acc_history, s.val_acc_history,
+                                 title=f"FullyConnectedNet, {self.profile} profile")
+        weights, ax = plt.subplots(figsize=(6, 6))
+        show_weights(self.best_net.params["W1"], self.hparams.image_shape, ax=ax, title="TwoLayerNet first-layer weights")
+        return {"fc_training": training, "weights": weights}
 
 
 def load_data(hp: Hparams, root=None) -> dict[str, np.ndarray]:
@@ -53,8 +71,9 @@ def accuracy(model, X, y) -> float:
     return float(np.mean(np.argmax(scores, axis=1) == y))
 
 
-def run(profile: str = "smoke", root=None, verbose: bool = True) -> Result:
-    hp = PROFILES[profile]
+def run(hp: Hparams, device=None, root=None, progress: bool = True) -> Result:
+    """The chapter's experiment (NumPy, on the CPU: ``device`` is accepted for the common contract)."""
+    profile, verbose = hp.profile, progress
     start = time.perf_counter()
     data = load_data(hp, root)
     say = print if verbose else (lambda *a, **k: None)
@@ -87,27 +106,3 @@ def run(profile: str = "smoke", root=None, verbose: bool = True) -> Result:
         best_config=best_config, two_layer_val=best_val, two_layer_test=two_layer_test,
         fc_val=fc_val, fc_test=fc_test, seconds=time.perf_counter() - start,
         best_net=best_net, fc_net=fc, fc_solver=solver, data=data)
-
-
-def save(result: Result, out: Path) -> list[Path]:
-    """Write results.json and the figures (training curves, first-layer weights) under ``out``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from coursekit.plotting import plot_training, show_weights
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "results.json", out / "fc_training.png", out / "weights.png"]
-    paths[0].write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
-    s = result.fc_solver
-    fig = plot_training(s.loss_history, s.train_acc_history, s.val_acc_history,
-                        title=f"FullyConnectedNet, {result.profile} profile")
-    fig.savefig(paths[1], dpi=100)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(6, 6))
-    show_weights(result.best_net.params["W1"], result.hparams.image_shape, ax=ax,
-                 title="TwoLayerNet first-layer weights")
-    fig.savefig(paths[2], dpi=100)
-    plt.close(fig)
-    return paths

@@ -1,4 +1,4 @@
-"""Trusted hidden tests of mnist_tuning (see :mod:`autograder.checks` and :mod:`autograder.trusted`).
+"""Trusted hidden tests of mnist_tuning (see :mod:`autograder.chapters` and :mod:`autograder.trusted`).
 
 The probes run the student's functions in the kernel on inputs chosen here and return plain
 arrays; expected values come from :mod:`solutions.mnist_tuning` evaluated in this process,
@@ -391,13 +391,3 @@ def test_evaluate(probe):
     check_close(obs["loss"], exp["loss"], "the mean loss on 25 examples in batches of 10", tol=1e-5,
                 hint="in evaluation mode (dropout off, BatchNorm's running statistics), sum the per-example "
                      "losses over all batches and divide by the number of examples")
-
-
-CHECKS = {
-    "test_receptive_field": test_receptive_field,
-    "test_augment": test_augment,
-    "test_random_erasing": test_random_erasing,
-    "test_network": test_network,
-    "test_train_one_epoch": test_train_one_epoch,
-    "test_evaluate": test_evaluate,
-}

@@ -1,5 +1,5 @@
 """Mutants and valid variants of the two_layer_net notebook."""
-from ..submissions import Mutant, Variant
+from autograder.catalogue import Mutant, Variant
 
 MUTANTS = [
     Mutant("softmax_missing_1_over_N", "softmax_loss",

@@ -1,4 +1,4 @@
-"""Trusted hidden tests of two_layer_net (see :mod:`autograder.checks` and :mod:`autograder.trusted`).
+"""Trusted hidden tests of two_layer_net (see :mod:`autograder.chapters` and :mod:`autograder.trusted`).
 
 Each check names the quantity it compares and says what is wrong; expected values come from
 :mod:`solutions.two_layer_net`, evaluated in the grading process.
@@ -371,4 +371,19 @@ def test_tune_two_layer_net(probe):
                                                   "not a new or a later one")
 
 
-CHECKS = {name: fn for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
+def _overfit_state() -> dict:
+    """What the notebook's overfitting cell leaves behind (``small_data``, ``overfit_model``,
+    ``solver``) when answered with the reference: the state ``test_overfit_small`` reads."""
+    from coursekit.solver import Solver
+
+    rng = np.random.default_rng(0)
+    small = {"X_train": rng.standard_normal((50, 20)), "y_train": rng.integers(4, size=50),
+             "X_val": rng.standard_normal((10, 20)), "y_val": rng.integers(4, size=10)}
+    model = ref.FullyConnectedNet([30], input_dim=20, num_classes=4, weight_scale=0.1, seed=0)
+    solver = Solver(model, small, optim_config={"learning_rate": 0.5}, num_epochs=30, batch_size=25, verbose=False)
+    solver.train()
+    return {"small_data": small, "overfit_model": model, "solver": solver}
+
+
+# check name -> notebook state it reads beyond the student's functions (for kernel-free tests of the checks)
+NOTEBOOK_STATE = {"test_overfit_small": _overfit_state}

@@ -2,7 +2,9 @@
 from solutions.mnist_tuning import engine, model, transforms
 from solutions.mnist_tuning.receptive_field import receptive_field
 
-from ..build import answer, given, given_source, md, solution, tests
+from autograder.build import answer, given, given_source, md, solution, tests
+
+from . import checks
 
 CELLS = [
     md("""
@@ -79,7 +81,7 @@ CELLS = [
     `(size, rf, jump)` tuple per layer.
     """),
     solution("receptive_field", receptive_field),
-    tests("test_receptive_field", 3, visible="""
+    tests(checks.test_receptive_field, 3, visible="""
     # conv 3x3, conv 3x3, max-pool 2x2, conv 3x3 on a 28x28 input, worked by hand:
     #   size 28 -> 26 -> 24 -> 12 -> 10;  rf 1 -> 3 -> 5 -> 6 -> 10;  jump 1 -> 1 -> 1 -> 2 -> 2
     table = receptive_field([(3, 1, 0), (3, 1, 0), (2, 2, 0), (3, 1, 0)], input_size=28)
@@ -153,7 +155,7 @@ CELLS = [
       rectangle covering a fraction in `scale` of the image to 0, and leaves `x` itself unchanged.
     """),
     solution("transforms", transforms.augment, transforms.random_erasing),
-    tests("test_augment", 2, visible="""
+    tests(checks.test_augment, 2, visible="""
     x = to_input(splits.train[0][:16])
     same = augment(x, torch.Generator().manual_seed(0), max_degrees=0.0, max_shift=0.0)
     assert same.shape == x.shape, f"augment should keep the shape {tuple(x.shape)}, got {tuple(same.shape)}"
@@ -168,7 +170,7 @@ CELLS = [
     axes[0, 0].set_title("original", fontsize=8, loc="left"); axes[1, 0].set_title("augmented", fontsize=8, loc="left")
     plt.show()
     """),
-    tests("test_random_erasing", 2, visible="""
+    tests(checks.test_random_erasing, 2, visible="""
     x = to_input(splits.train[0][:16])
     before = x.clone()
     kept = random_erasing(x, torch.Generator().manual_seed(0), p=0.0)
@@ -203,7 +205,7 @@ CELLS = [
     """),
     given_source("conv_block", model.conv_block),
     solution("network", model.Net),
-    tests("test_network", 3, visible="""
+    tests(checks.test_network, 3, visible="""
     net = Net()
     n_params = count_parameters(net)
     print(f"{n_params:,} trainable parameters")
@@ -238,7 +240,7 @@ CELLS = [
     any error message. The hidden checks look for all three.
     """),
     solution("train_eval", engine.train_one_epoch, engine.evaluate),
-    tests("test_train_one_epoch", 2, visible="""
+    tests(checks.test_train_one_epoch, 2, visible="""
     torch.manual_seed(0)
     tiny = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     sgd = torch.optim.SGD(tiny.parameters(), lr=0.1)
@@ -249,7 +251,7 @@ CELLS = [
     assert all(isinstance(l, float) for l in losses), "train_one_epoch should return a Python float"
     assert losses[-1] < losses[0], "the training loss should fall over three epochs"
     """),
-    tests("test_evaluate", 2, visible="""
+    tests(checks.test_evaluate, 2, visible="""
     loss, acc = evaluate(tiny, splits.val[0][:500], splits.val[1][:500], batch_size=128)
     print(f"validation loss {loss:.3f}, accuracy {acc:.3f}")
     assert 0.0 <= acc <= 1.0, "accuracy is a fraction between 0 and 1"

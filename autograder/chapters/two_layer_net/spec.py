@@ -1,7 +1,9 @@
-"""Spec of source/two_layer_net/two_layer_net.ipynb (built by ``python -m autograder build``)."""
+"""The cells of source/two_layer_net/two_layer_net.ipynb (built by ``python -m autograder build``)."""
 from solutions.two_layer_net import fc_net, layers, neural_net, search
 
-from ..build import answer, given, given_source, md, solution, student_code, tests
+from autograder.build import answer, given, given_source, md, solution, student_code, tests
+
+from . import checks
 
 CELLS = [
     md("""
@@ -81,7 +83,7 @@ CELLS = [
     net, X_toy, y_toy = toy_problem()
     """, grade_id="toy_problem"),
     md("### 1.1 Forward pass: scores"),
-    tests("test_two_layer_scores", 2, visible="""
+    tests(checks.test_two_layer_scores, 2, visible="""
     net, X_toy, y_toy = toy_problem()
     scores = net.loss(X_toy)
     expected_scores = np.array([
@@ -96,7 +98,7 @@ CELLS = [
     print("toy scores match")
     """),
     md("### 1.2 Forward pass: loss"),
-    tests("test_two_layer_loss", 2, visible="""
+    tests(checks.test_two_layer_loss, 2, visible="""
     net, X_toy, y_toy = toy_problem()
     loss, _ = net.loss(X_toy, y_toy, reg=0.05)
     check_close(loss, 1.071696123862817, "toy loss at reg=0.05", tol=1e-10,
@@ -109,7 +111,7 @@ CELLS = [
     Check every gradient against a numerical estimate (centred differences, in float64).
     A correct implementation gives relative errors around 1e-9 or less.
     """),
-    tests("test_two_layer_gradients", 3, visible="""
+    tests(checks.test_two_layer_gradients, 3, visible="""
     net, X_toy, y_toy = toy_problem()
     loss, grads = net.loss(X_toy, y_toy, reg=0.05)
     for name in ("W1", "b1", "W2", "b2"):
@@ -126,7 +128,7 @@ CELLS = [
     gradients, updates every parameter, and after each epoch records the accuracies and
     decays the learning rate. On the toy problem the loss should fall close to zero.
     """),
-    tests("test_two_layer_train", 2, visible="""
+    tests(checks.test_two_layer_train, 2, visible="""
     net, X_toy, y_toy = toy_problem()
     stats = net.train(X_toy, y_toy, X_toy, y_toy, learning_rate=1e-1, reg=5e-6,
                       num_iters=100, batch_size=200, verbose=False)
@@ -138,7 +140,7 @@ CELLS = [
     plt.plot(stats["loss_history"]); plt.xlabel("iteration"); plt.ylabel("training loss"); plt.show()
     """),
     md("### 1.5 Prediction"),
-    tests("test_two_layer_predict", 1, visible="""
+    tests(checks.test_two_layer_predict, 1, visible="""
     net, X_toy, y_toy = toy_problem()
     pred = net.predict(X_toy)
     check_shape(pred, (5,), "predict(X)")
@@ -157,7 +159,7 @@ CELLS = [
     The input may have any shape `(N, d_1, ..., d_k)`: flatten each example to a row first.
     """),
     solution("affine_forward", layers.affine_forward),
-    tests("test_affine_forward", 2, visible="""
+    tests(checks.test_affine_forward, 2, visible="""
     x = np.linspace(-0.4, 0.6, num=2 * 3 * 4).reshape(2, 3, 4)
     w = np.linspace(-0.25, 0.35, num=12 * 3).reshape(12, 3)
     b = np.linspace(-0.2, 0.2, num=3)
@@ -167,7 +169,7 @@ CELLS = [
                 "affine_forward output", tol=1e-8, hint="flatten x to (N, D), then x @ w + b")
     """),
     solution("affine_backward", layers.affine_backward),
-    tests("test_affine_backward", 2, visible="""
+    tests(checks.test_affine_backward, 2, visible="""
     rs = np.random.RandomState(0)
     x, w, b, dout = rs.randn(4, 2, 3), rs.randn(6, 5), rs.randn(5), rs.randn(4, 5)
     _, cache = affine_forward(x, w, b)
@@ -186,12 +188,12 @@ CELLS = [
     where the input was positive and blocks it elsewhere.
     """),
     solution("relu", layers.relu_forward, layers.relu_backward),
-    tests("test_relu_forward", 1, visible="""
+    tests(checks.test_relu_forward, 1, visible="""
     x = np.linspace(-0.5, 0.5, num=12).reshape(3, 4)
     out, _ = relu_forward(x)
     check_close(out, np.where(x > 0, x, 0.0), "relu_forward output", tol=1e-10)
     """),
-    tests("test_relu_backward", 1, visible="""
+    tests(checks.test_relu_backward, 1, visible="""
     rs = np.random.RandomState(1)
     x = rs.randn(6, 5)
     dout = rs.randn(6, 5)
@@ -208,7 +210,7 @@ CELLS = [
     and `np.exp(1000)` is infinite.
     """),
     solution("softmax_loss", layers.softmax_loss),
-    tests("test_softmax_loss", 2, visible="""
+    tests(checks.test_softmax_loss, 2, visible="""
     rs = np.random.RandomState(2)
     scores = 1e-3 * rs.randn(50, 10)
     y = rs.randint(10, size=50)
@@ -218,7 +220,7 @@ CELLS = [
     check_gradient(dscores, eval_numerical_gradient(lambda s: softmax_loss(s, y)[0], scores), "dscores")
     """),
     solution("svm_loss", layers.svm_loss),
-    tests("test_svm_loss", 2, visible="""
+    tests(checks.test_svm_loss, 2, visible="""
     rs = np.random.RandomState(3)
     scores = 1e-3 * rs.randn(50, 10)
     y = rs.randint(10, size=50)
@@ -242,7 +244,7 @@ CELLS = [
     Keep the forward caches in a list and walk it backwards.
     """),
     solution("fully_connected_net", fc_net.FullyConnectedNet),
-    tests("test_fc_init", 1, visible="""
+    tests(checks.test_fc_init, 1, visible="""
     model = FullyConnectedNet([20, 30], input_dim=15, num_classes=7, weight_scale=1e-2, seed=0)
     expected = {"W1": (15, 20), "b1": (20,), "W2": (20, 30), "b2": (30,), "W3": (30, 7), "b3": (7,)}
     assert sorted(model.params) == sorted(expected), f"params should have keys {sorted(expected)}, got {sorted(model.params)}"
@@ -251,7 +253,7 @@ CELLS = [
     assert abs(model.params["W2"].std() - 1e-2) < 1e-3, "weights should have standard deviation weight_scale"
     assert np.all(model.params["b1"] == 0), "biases should start at zero"
     """),
-    tests("test_fc_loss", 3, visible="""
+    tests(checks.test_fc_loss, 3, visible="""
     rs = np.random.RandomState(0)
     N, D, C = 3, 5, 4
     X, y = rs.randn(N, D), rs.randint(C, size=N)
@@ -304,7 +306,7 @@ CELLS = [
     solver.train()
     plt.plot(solver.loss_history, "o"); plt.xlabel("iteration"); plt.ylabel("training loss"); plt.show()
     """),
-    tests("test_overfit_small", 2, visible="""
+    tests(checks.test_overfit_small, 2, visible="""
     train_acc = solver.train_acc_history[-1]
     print("training accuracy on the 50 examples after the last epoch:", train_acc)
     assert train_acc == 1.0, ("the network should fit all 50 training examples: try a larger learning rate, "
@@ -319,7 +321,7 @@ CELLS = [
     afterwards gives a different network than the one you measured.
     """),
     solution("tune_two_layer_net", search.tune_two_layer_net),
-    tests("test_tune_two_layer_net", 3, visible="""
+    tests(checks.test_tune_two_layer_net, 3, visible="""
     rs = np.random.RandomState(0)
     centers = 4 * rs.randn(3, 8)
     def blobs(n):

@@ -1,5 +1,5 @@
 """Mutants and valid variants of the mnist_tuning notebook."""
-from ..submissions import Mutant, Variant
+from autograder.catalogue import Mutant, Variant
 
 MUTANTS = [
     # receptive field

@@ -1,0 +1,1 @@
+"""Chapter mnist_tuning: the notebook spec, its trusted checks and its catalogue (see :mod:`autograder.chapters`)."""
