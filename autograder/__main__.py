@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from .limits import Limits
+from .limits import SELFTEST_SEED, Limits
+
 
 
 def main(argv=None) -> int:
@@ -26,11 +27,13 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: CPU count)")
     p.add_argument("--timeout", type=int, default=Limits.wall_s, help=f"wall-clock seconds per notebook (default {Limits.wall_s})")
     p.add_argument("--cell-timeout", type=int, default=Limits.cell_s, help=f"seconds per cell (default {Limits.cell_s})")
+    p.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs (default: a fresh one, written to OUT/run.json)")
 
     p = sub.add_parser("selftest", help="grade source, release, mutants, variants and attacks of each chapter")
     p.add_argument("chapters", nargs="*")
     p.add_argument("--out", type=Path, default=Path("_build/selftest"))
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=int, default=SELFTEST_SEED, help=f"seed of the hidden inputs (default {SELFTEST_SEED}: deterministic)")
 
     p = sub.add_parser("demo", help="build the bundled demo class from release/ and grade it")
     p.add_argument("--out", type=Path, default=Path("_build/demo"))
@@ -53,12 +56,12 @@ def main(argv=None) -> int:
     if args.command == "grade":
         from .grading import grade_folder
         limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout)
-        report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits)
+        report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits, seed=args.seed)
         print(report.summary())
         return 0
     if args.command == "selftest":
         from .selftest import selftest
-        ok = selftest(args.chapters or None, out=args.out, workers=args.workers)
+        ok = selftest(args.chapters or None, out=args.out, workers=args.workers, seed=args.seed)
         return 0 if ok else 1
     if args.command == "demo":
         from .demo import run_demo

@@ -288,7 +288,7 @@ class WorkerSlot:
 
 
 def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Limits, slot: WorkerSlot,
-              hide: tuple = ()) -> Row:
+              hide: tuple = (), seed: int = 0) -> Row:
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -307,7 +307,7 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     from coursekit.data import data_root
 
     lease = uids.claim() if os.geteuid() == 0 else None
-    job = Job(str(course), sub.chapter, sub.student, limits, uid=lease.uid if lease else None,
+    job = Job(str(course), sub.chapter, sub.student, limits, seed=seed, uid=lease.uid if lease else None,
               data=str(data_root().resolve()), hide=tuple(str(p) for p in (out, *hide)))
     from .sandbox import kill_uid
     try:
@@ -377,7 +377,8 @@ def write_skipped(skipped: list[Skipped], path: Path) -> None:
 
 
 def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limits: Limits = Limits(),
-                      hide: tuple = ()) -> list[Row]:
+                      hide: tuple = (), seed: int = 0) -> list[Row]:
+    """Grade ``subs`` in parallel; every check draws its hidden inputs from ``seed``."""
     out = Path(out).resolve()
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -396,7 +397,7 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
         if not hasattr(local, "slot"):
             with lock:
                 local.slot = free.pop()
-        return grade_one(sub, template, work, out, limits, local.slot, hide)
+        return grade_one(sub, template, work, out, limits, local.slot, hide, seed)
 
     try:
         for slot in slots:  # workers import nbgrader while the template is generated
@@ -461,14 +462,28 @@ def plot_histogram(rows: list[Row], path: Path) -> Path:
     return path
 
 
-def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits = Limits()) -> Report:
+def new_seed() -> int:
+    """A fresh seed for a grading run (kept in the trusted process; recorded in ``run.json``)."""
+    import secrets
+
+    return secrets.randbits(31)
+
+
+def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits = Limits(),
+                 seed: int | None = None) -> Report:
+    """Grade a class folder. ``seed`` (default: a fresh one) draws every hidden input; it is written
+    to ``OUT/run.json`` with the limits, so the run can be reproduced exactly."""
+    seed = new_seed() if seed is None else int(seed)
     subs, skipped = discover(submissions)
     out = Path(out).resolve()
     if (out / "feedback").exists():
         shutil.rmtree(out / "feedback")
-    rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps({"seed": seed, "limits": json.loads(limits.to_json()),
+                                              "submissions": str(Path(submissions).resolve())}, indent=1) + "\n")
+    rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),), seed=seed)
     write_csv(rows, out / "grades.csv")
     write_skipped(skipped, out / "skipped.csv")
     if rows:
         plot_histogram(rows, out / "score_histogram.png")
-    return Report(rows, out, skipped)
+    return Report(rows, out, skipped, notes=[f"seed:     {seed} (hidden inputs; rerun with --seed {seed} to reproduce)"])

@@ -30,6 +30,7 @@ class Job:
     chapter: str
     student: str
     limits: Limits
+    seed: int = 0                 # the grading run's seed for the hidden inputs
     uid: int | None = None
     data: str = ""
     hide: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from . import ROOT
 COURSE_ID = "dl-course"
 
 
-def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None) -> Config:
+def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None, seed: int = 0) -> Config:
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
@@ -47,6 +47,7 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str
                                         SaveAutoGrades)
 
     from .trusted import TrustedExecute
+    c.TrustedExecute.run_seed = seed
     c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return c
@@ -60,12 +61,12 @@ def _venv_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def api(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None):
+def api(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None, seed: int = 0):
     """An :class:`nbgrader.apps.NbGraderAPI` on ``root``."""
     _venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = nbgrader_config(root, cell_timeout, sandbox_ipc)
+    config = nbgrader_config(root, cell_timeout, sandbox_ipc, seed)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)

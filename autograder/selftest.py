@@ -15,7 +15,7 @@ import nbformat
 
 from . import ROOT, attacks, chapters as course_chapters
 from .grading import Status, Submission, grade_submissions
-from .limits import SELFTEST
+from .limits import SELFTEST, SELFTEST_SEED
 from .submissions import make_submission
 
 
@@ -26,7 +26,7 @@ def _write(nb, path: Path) -> Path:
 
 
 def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: int | None = None,
-             echo=print, with_attacks: bool = True) -> bool:
+             echo=print, with_attacks: bool = True, seed: int = SELFTEST_SEED) -> bool:
     chapters = list(chapters or course_chapters.released())
     out = Path(out).resolve()
     if out.exists():
@@ -60,8 +60,8 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
                 sid = f"attack-{a.name}"
                 subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
                 expect[(sid, chapter)] = ("attack", a)
-    echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s)")
-    rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",))
+    echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s), seed {seed}")
+    rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",), seed=seed)
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
     honest = {r.chapter: r for r in rows if r.student == "honest"}

@@ -19,6 +19,7 @@ the memory limit) costs the cell it died in; the kernel is restarted and grading
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import secrets
@@ -31,6 +32,7 @@ from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelE
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from . import chapters
 
@@ -66,18 +68,61 @@ def _decode(text: str):
     return arr[()] if arr.shape == () else arr
 
 
-class Probe:
-    """What a check can do: run observation code in the kernel, or on the reference."""
+def probe_source(code: str, inputs: dict, marker: str) -> str:
+    """The cell the kernel runs for one observation: ``code`` on ``inputs``, results printed after ``marker``."""
+    return _PROBE.format(code=textwrap.dedent(code), inputs={k: _encode(v) for k, v in inputs.items()}, marker=marker)
 
-    def __init__(self, runner, reference_namespace: dict, timeout: int):
+
+def _key(part) -> int:
+    """A stable 32-bit integer for one part of a random-stream key (ints as they are, strings hashed)."""
+    if isinstance(part, (int, np.integer)):
+        return int(part) & 0xFFFFFFFF
+    return int.from_bytes(hashlib.sha256(str(part).encode()).digest()[:4], "little")
+
+
+class Probe:
+    """What a check can do: run observation code in the kernel, or on the reference, and draw
+    its hidden inputs from the grading run's seed (:meth:`rng`)."""
+
+    def __init__(self, runner, reference_namespace: dict, timeout: int, seed: int = 0):
         self._runner = runner
         self._reference = reference_namespace
         self.timeout = timeout
+        self.seed = int(seed)
+        self.margins: dict[str, float] = {}  # bound name -> worst error / bound seen (for the draw tests)
+
+    def rng(self, *key) -> np.random.Generator:
+        """A random stream for the hidden inputs named by ``key``: fresh for every grading run's
+        seed, identical for every submission of one run (and for a rerun with the same seed)."""
+        return np.random.default_rng([_key(self.seed), *(_key(k) for k in key)])
+
+    def below(self, name: str, error: float, bound: float, message: str) -> None:
+        """Assert ``error < bound`` for the numeric comparison ``name`` (failing with ``message``),
+        and remember the worst ratio ``error / bound``: a bound needs a wide margin over what
+        correct code reaches on every draw (``tests/test_check_draws.py`` prints these)."""
+        error = float(error)
+        ratio = error / bound if np.isfinite(error) else float("inf")
+        self.margins[name] = max(self.margins.get(name, 0.0), ratio)
+        if not error < bound:
+            raise CheckFailed(message)
+
+    def close(self, actual, expected, name: str, tol: float, hint: str = "") -> None:
+        """``actual`` equals ``expected`` up to relative error ``tol`` (cs231n's ``rel_error``), recorded as :meth:`below`."""
+        expected = np.asarray(expected, dtype=np.float64)
+        actual = np.asarray(actual, dtype=np.float64)
+        if actual.shape != expected.shape:
+            raise CheckFailed(f"{name} has shape {actual.shape}, expected {expected.shape}")
+        if not np.all(np.isfinite(actual)):
+            raise CheckFailed(f"{name} contains NaN or inf" + (f". Hint: {hint}" if hint else ""))
+        err = float(np.max(np.abs(actual - expected) / np.maximum(1e-8, np.abs(actual) + np.abs(expected)))) if actual.size else 0.0
+        msg = f"{name} is wrong: relative error {err:.2e} (should be below {tol:.0e})"
+        if expected.size <= 6:
+            msg += f"; expected {np.round(expected, 8).tolist()}, got {np.round(actual, 8).tolist()}"
+        self.below(name, err, tol, msg + (f". Hint: {hint}" if hint else ""))
 
     def run(self, code: str, **inputs) -> dict:
-        code = textwrap.dedent(code)
         marker = f"__COURSE_OBS_{secrets.token_hex(16)}__"
-        source = _PROBE.format(code=code, inputs={k: _encode(v) for k, v in inputs.items()}, marker=marker)
+        source = probe_source(code, inputs, marker)
         outputs = self._runner(source)
         for out in outputs:
             if out.get("output_type") == "error":
@@ -102,8 +147,8 @@ class ReferenceProbe(Probe):
     """A probe whose "kernel" is a namespace in this process: the reference, a broken copy of it,
     or notebook state (for kernel-free tests of the checks)."""
 
-    def __init__(self, chapter, namespace: dict | None = None, state: dict | None = None):
-        super().__init__(runner=None, reference_namespace=chapter.reference, timeout=10)
+    def __init__(self, chapter, namespace: dict | None = None, state: dict | None = None, seed: int = 0):
+        super().__init__(runner=None, reference_namespace=chapter.reference, timeout=10, seed=seed)
         self.namespace = {**(chapter.reference if namespace is None else namespace), **(state or {})}
 
     def run(self, code: str, **inputs) -> dict:
@@ -126,7 +171,10 @@ def run_check(check, probe: Probe) -> str | None:
 class TrustedExecute(Execute):
     """nbgrader's Execute plus trusted checks after test cells and survival of dead kernels.
 
-    The chapter is the assignment nbgrader is grading (``resources["nbgrader"]["assignment"]``)."""
+    The chapter is the assignment nbgrader is grading (``resources["nbgrader"]["assignment"]``);
+    ``run_seed`` is the grading run's seed, from which every check draws its hidden inputs."""
+
+    run_seed = Integer(0, help="the grading run's seed for the hidden inputs").tag(config=True)
 
     def _probe_runner(self, index):
         def runner(source: str):
@@ -157,7 +205,7 @@ class TrustedExecute(Execute):
             if check is not None:
                 checked = time.perf_counter()
                 try:
-                    probe = Probe(self._probe_runner(index), chapter.reference, self.timeout)
+                    probe = Probe(self._probe_runner(index), chapter.reference, self.timeout, seed=self.run_seed)
                     message = run_check(check, probe)
                 except (DeadKernelError, CellTimeoutError, CellControlSignal):
                     message = "the kernel died or hung during the hidden checks; it was restarted"

@@ -129,7 +129,7 @@ def grade(job: Job, stage: Path) -> int:
     from .nbconfig import api
 
     course = Path(job.course)
-    nbg = api(course, cell_timeout=job.limits.cell_s, sandbox_ipc=str(stage / "ipc" / "k"))
+    nbg = api(course, cell_timeout=job.limits.cell_s, sandbox_ipc=str(stage / "ipc" / "k"), seed=job.seed)
     result = JobResult()
     start = time.perf_counter()
     auto = nbg.autograde(job.chapter, job.student, force=True, create=True)

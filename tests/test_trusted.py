@@ -11,7 +11,7 @@ CHECKED = [(name, check) for name in chapters.names() for check in chapters.load
 def test_every_check_passes_on_the_reference(chapter, check):
     ch = chapters.load(chapter)
     state = getattr(ch.checks_module, "NOTEBOOK_STATE", {}).get(check)
-    probe = ReferenceProbe(ch, state=state() if state else None)
+    probe = ReferenceProbe(ch, state=state(ch.reference) if state else None)
     assert run_check(ch.checks[check], probe) is None
 
 

@@ -371,9 +371,10 @@ def test_tune_two_layer_net(probe):
                                                   "not a new or a later one")
 
 
-def _overfit_state() -> dict:
+def _overfit_state(namespace: dict) -> dict:
     """What the notebook's overfitting cell leaves behind (``small_data``, ``overfit_model``,
-    ``solver``) when answered with the reference: the state ``test_overfit_small`` reads."""
+    ``solver``) when answered with the reference: the state ``test_overfit_small`` reads.
+    (``namespace``: the answers under test; this state does not depend on them.)"""
     from coursekit.solver import Solver
 
     rng = np.random.default_rng(0)
@@ -385,5 +386,5 @@ def _overfit_state() -> dict:
     return {"small_data": small, "overfit_model": model, "solver": solver}
 
 
-# check name -> notebook state it reads beyond the student's functions (for kernel-free tests of the checks)
+# check name -> (namespace -> notebook state it reads beyond the student's functions), for kernel-free tests of the checks
 NOTEBOOK_STATE = {"test_overfit_small": _overfit_state}
