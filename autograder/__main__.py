@@ -54,9 +54,13 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "grade":
-        from .grading import grade_folder
+        from .grading import CanaryFailed, grade_folder
         limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout)
-        report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits, seed=args.seed)
+        try:
+            report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits, seed=args.seed)
+        except CanaryFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 3
         print(report.summary())
         return 0
     if args.command == "selftest":

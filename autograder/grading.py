@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ROOT, chapters, uids
+from . import ROOT, cgroup, chapters, uids
 from .intake import normalise
 from .job import Job, JobResult, Status
 from .limits import Limits
@@ -307,13 +307,17 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     from coursekit.data import data_root
 
     lease = uids.claim() if os.geteuid() == 0 else None
+    group = cgroup.create(f"{os.getpid()}-{lease.uid}", limits) if lease else None
     job = Job(str(course), sub.chapter, sub.student, limits, seed=seed, uid=lease.uid if lease else None,
-              data=str(data_root().resolve()), hide=tuple(str(p) for p in (out, *hide)))
+              cgroup=group.name if group else "", data=str(data_root().resolve()),
+              hide=tuple(str(p) for p in (out, *hide)))
     from .sandbox import kill_uid
     try:
         kill_uid(job.uid)  # nothing of a crashed earlier run may be left under this uid
         rc = slot.run(job)
     finally:
+        if group:
+            group.remove()
         kill_uid(job.uid)
         if lease:
             lease.release()
@@ -376,9 +380,47 @@ def write_skipped(skipped: list[Skipped], path: Path) -> None:
             w.writerow([s.path, s.reason])
 
 
+class CanaryFailed(RuntimeError):
+    """The reference answers did not earn full marks in this grading environment: no student was graded."""
+
+
+CANARY = "course-canary"
+
+
+def write_canaries(names, folder: Path) -> list[Submission]:
+    """One submission per chapter: the release notebook completed with the reference answers."""
+    from .submissions import make_submission
+    import nbformat
+
+    out = []
+    for name in names:
+        path = folder / f"{CANARY}_{name}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(make_submission(name, fill="all"), str(path))
+        out.append(Submission(CANARY, name, path))
+    return out
+
+
+def check_canaries(rows: list[Row]) -> None:
+    failed = []
+    for row in rows:
+        if row.status is not Status.OK or row.max_score <= 0 or abs(row.score - row.max_score) > 1e-9:
+            lost = [g for g, c in row.cells.items() if c.get("auto") and c["score"] < c["max_score"]]
+            failed.append(f"{row.chapter}: the reference answers earned {row.score:g}/{row.max_score:g} "
+                          f"[{row.status_text}]" + (f"; lost points in {', '.join(lost[:6])}" if lost else ""))
+    if failed:
+        raise CanaryFailed("the grading environment is broken, so no student was graded: the canary "
+                           "(each chapter's reference answers, graded like a student) failed:\n  " + "\n  ".join(failed)
+                           + "\n(a moved virtual environment, a data root the sandbox user cannot read, the process "
+                           "limit...: see the canary's feedback and worker logs under OUT/work)")
+
+
 def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limits: Limits = Limits(),
-                      hide: tuple = (), seed: int = 0) -> list[Row]:
-    """Grade ``subs`` in parallel; every check draws its hidden inputs from ``seed``."""
+                      hide: tuple = (), seed: int = 0, canary: bool = True) -> list[Row]:
+    """Grade ``subs`` in parallel; every check draws its hidden inputs from ``seed``.
+
+    With ``canary``, each chapter's reference answers are graded first, in the same environment;
+    unless they earn full marks the run stops with :class:`CanaryFailed` before any student."""
     out = Path(out).resolve()
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -387,7 +429,8 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
     for name in sorted({s.chapter for s in subs}):  # a chapter whose checks cannot load stops the run here, loudly
         chapters.load(name)
     workers = max(1, min(workers, len(subs)))
-    threads = max(1, (os.cpu_count() or 1) // workers)  # BLAS threads per notebook: no oversubscription
+    # BLAS threads per notebook: no oversubscription (one where a control group gives each notebook one core)
+    threads = 1 if cgroup.layout() else max(1, (os.cpu_count() or 1) // workers)
     env = worker_env(threads)
     slots = [WorkerSlot(work / f"worker-{n}.log", env) for n in range(workers)]
     free = list(slots)
@@ -404,6 +447,9 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
             slot.start()
         template = prepare_template(sorted({s.chapter for s in subs}), work)
         with ThreadPoolExecutor(max_workers=workers) as pool:
+            if canary:
+                check_canaries(list(pool.map(job, write_canaries(sorted({s.chapter for s in subs}), work / "canary"))))
+                shutil.rmtree(out / "feedback" / CANARY, ignore_errors=True)
             rows = list(pool.map(job, subs))
     finally:  # started workers are shut down whatever happened
         for slot in slots:
@@ -479,11 +525,14 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits 
     if (out / "feedback").exists():
         shutil.rmtree(out / "feedback")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps({"seed": seed, "limits": json.loads(limits.to_json()),
+    from .sandbox import describe
+
+    (out / "run.json").write_text(json.dumps({"seed": seed, "limits": json.loads(limits.to_json()), "isolation": describe(),
                                               "submissions": str(Path(submissions).resolve())}, indent=1) + "\n")
     rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),), seed=seed)
     write_csv(rows, out / "grades.csv")
     write_skipped(skipped, out / "skipped.csv")
     if rows:
         plot_histogram(rows, out / "score_histogram.png")
-    return Report(rows, out, skipped, notes=[f"seed:     {seed} (hidden inputs; rerun with --seed {seed} to reproduce)"])
+    return Report(rows, out, skipped, notes=[f"seed:     {seed} (hidden inputs; rerun with --seed {seed} to reproduce)",
+                                             describe()])

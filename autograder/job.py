@@ -32,6 +32,7 @@ class Job:
     limits: Limits
     seed: int = 0                 # the grading run's seed for the hidden inputs
     uid: int | None = None
+    cgroup: str = ""              # the submission's control group ("" where the machine has none)
     data: str = ""
     hide: tuple[str, ...] = ()
 

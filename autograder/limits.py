@@ -18,6 +18,7 @@ class Limits:
     cpu_s: int = 900        # CPU seconds of the kernel
     nproc: int = 64         # processes and threads of the kernel's uid
     fsize_mb: int = 256     # the largest file the kernel may write
+    disk_mb: int = 1024     # everything the kernel may write in all (its folder, HOME, TMPDIR)
 
     def __post_init__(self):
         bad = [k for k, v in asdict(self).items() if not (isinstance(v, int) and v > 0)]

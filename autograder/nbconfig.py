@@ -9,11 +9,16 @@ from pathlib import Path
 from traitlets.config import Config
 
 from . import ROOT
+from .limits import Limits
 
 COURSE_ID = "dl-course"
 
 
-def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None, seed: int = 0) -> Config:
+def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: str | None = None, seed: int = 0,
+                    cgroup: str = "") -> Config:
+    """nbgrader's configuration. With a control group (``cgroup``), a cell's time limit counts the
+    CPU seconds of the submission's processes (``TrustedExecute.cell_cpu_s``), so a neighbour's
+    load cannot use it up; the wall clock is only a looser backstop for cells that sleep."""
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
@@ -22,7 +27,7 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str
     # Every grading kernel is a plain python3 kernel whatever the submission claims.
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-    c.Execute.timeout = cell_timeout
+    c.Execute.timeout = limits.cell_s * 3 + 30 if cgroup else limits.cell_s
     c.Execute.interrupt_on_timeout = True
     c.Execute.skip_cells_with_tag = "skip-autograde"  # expensive ungraded demos
     if sandbox_ipc:  # kernels start through autograder.sandbox and talk over Unix sockets
@@ -48,6 +53,8 @@ def nbgrader_config(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str
 
     from .trusted import TrustedExecute
     c.TrustedExecute.run_seed = seed
+    c.TrustedExecute.cgroup = cgroup
+    c.TrustedExecute.cell_cpu_s = limits.cell_s
     c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return c
@@ -61,12 +68,12 @@ def _venv_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def api(root: Path = ROOT, cell_timeout: int = 120, sandbox_ipc: str | None = None, seed: int = 0):
+def api(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: str | None = None, seed: int = 0, cgroup: str = ""):
     """An :class:`nbgrader.apps.NbGraderAPI` on ``root``."""
     _venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = nbgrader_config(root, cell_timeout, sandbox_ipc, seed)
+    config = nbgrader_config(root, limits, sandbox_ipc, seed, cgroup)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)

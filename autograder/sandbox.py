@@ -3,26 +3,30 @@
 The grading worker starts each student kernel through this module (it is the first word of
 a private kernelspec). Running as root, before it ``exec``s ipykernel it:
 
-1. enters new **mount and network namespaces** (``unshare(CLONE_NEWNS | CLONE_NEWNET)``):
-   the kernel has no network at all (not even loopback); it talks to the worker over Unix
-   sockets (ZeroMQ ``ipc`` transport) in its private staging folder;
+0. joins the submission's **control group** (:mod:`autograder.cgroup`, created by the trusted
+   parent): processes, memory of the whole tree and CPU share are capped by the kernel, and
+   the cell timeouts count the group's CPU time;
+1. enters new **mount, network, IPC and PID namespaces**: the kernel has no network at all
+   (not even loopback) and talks to the worker over Unix sockets (ZeroMQ ``ipc`` transport) in
+   its private staging folder; it sees only its own processes in ``/proc``; an init process
+   of ours is pid 1 of the namespace, so every process the kernel forks dies with it;
 2. hides the course: an empty tmpfs is mounted over every top-level folder but the system
    ones (``/usr``, ``/etc``, ``/lib``...), so ``/tmp``, ``/root``, ``/home``, ``/work``,
    ``/opt``, ``/var``... and any other copy of the course disappear, and over the repository
    root, the submissions and the grading output wherever they are. Bound back, at the same
    paths: the Python installation, ``.venv`` and the student library ``coursekit``
-   (read-only), and the staging folder with the submission's working folder, a read-only
-   data root and empty ``HOME``/``TMPDIR``;
+   (read-only), the staging folder and a read-only data root. The working folder, ``HOME``
+   and ``TMPDIR`` live on one tmpfs of ``Limits.disk_mb``: the total a submission can write;
 3. sets resource limits: address space, CPU seconds, file size, open files, no core dumps,
    and a process count;
-4. drops to an unprivileged uid of its own (one per submission), so the process limit
-   holds, files outside its folder are read-only, and every process it leaves can be
-   killed by uid afterwards.
+4. drops to an unprivileged uid of its own (one per submission, claimed by :mod:`autograder.uids`),
+   so the process limit holds, files outside its folder are read-only, and every process it
+   leaves can be killed by uid afterwards.
 
 Without root or namespaces (an instructor's laptop, a container that forbids ``unshare``)
 it falls back to the **weaker mode**: resource limits only, same user, network and files
 visible; grading then relies on the trusted checks (:mod:`autograder.trusted`) and the
-import blocker, and the worker log says so.
+import blocker, and the run's summary says so.
 """
 from __future__ import annotations
 
@@ -30,13 +34,15 @@ import argparse
 import ctypes
 import os
 import resource
+import shutil
+import signal
 import sys
 
 from .limits import Limits
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 # top-level folders the kernel keeps (read-only system files); every other one is hidden
@@ -77,18 +83,21 @@ def set_limits(limits: Limits, own_uid: bool) -> None:
 
 
 def isolate(args) -> None:
-    """Namespaces, hidden folders and the uid switch (root only); raises OSError when impossible."""
+    """Namespaces, hidden folders and a size-limited writable area (root only); raises OSError when impossible.
+
+    The kernel's working folder, ``HOME`` and ``TMPDIR`` are folders of one tmpfs of
+    ``Limits.disk_mb``: everything a submission writes counts against that one quota (and against
+    its memory cgroup), so no notebook can fill the disk the gradebooks and the other workers use."""
     stage, cwd = args.stage, os.getcwd()
     # what stays visible, at the same paths: (path, source, read-only)
-    keep = [(f"{stage}/work", cwd, False), (f"{stage}/ipc", f"{stage}/ipc", False),
+    keep = [(f"{stage}/ipc", f"{stage}/ipc", False),
             (f"{stage}/runtime", f"{stage}/runtime", False), (f"{stage}/site", f"{stage}/site", True),
-            (f"{stage}/home", f"{stage}/home", False),
             (f"{args.root}/.venv", f"{args.root}/.venv", True), (f"{args.root}/coursekit", f"{args.root}/coursekit", True),
             (os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_prefix), True)]
     if args.data and os.path.isdir(args.data):
         keep.append((f"{stage}/data", args.data, True))
     keep = [(t, src, ro) for t, src, ro in keep if os.path.isdir(src)]
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
     try:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         # park what stays visible on a private tmpfs, hide, then bind it back at the same paths
@@ -98,6 +107,14 @@ def isolate(args) -> None:
         for i, (_, src, _) in enumerate(keep):
             os.mkdir(f"{park}/{i}")
             _bind(src, f"{park}/{i}")
+        # the writable area: one tmpfs of disk_mb holding the working folder, HOME and TMPDIR
+        quota = f"{park}/quota"
+        os.mkdir(quota)
+        _mount("tmpfs", quota, "tmpfs", 0, f"mode=0755,size={args.limits.disk_mb}m")
+        shutil.copytree(cwd, f"{quota}/work", symlinks=True)
+        shutil.copytree(f"{stage}/home", f"{quota}/home", symlinks=True)
+        os.mkdir(f"{quota}/tmp")
+        writable = [(f"{stage}/{sub}", f"{quota}/{sub}") for sub in ("work", "home", "tmp")]
         # hide everything but the system folders: other copies of the course, other users,
         # every temporary folder; then the listed paths, wherever they are
         tops = [os.path.join("/", e) for e in sorted(os.listdir("/"))
@@ -112,11 +129,13 @@ def isolate(args) -> None:
         for i, (target, _, readonly) in enumerate(keep):
             os.makedirs(target, exist_ok=True)
             _bind(f"{park}/{i}", target, readonly=readonly)
+        for target, source in writable:
+            os.makedirs(target, exist_ok=True)
+            _bind(source, target)
         _tmpfs("/run")  # the parking place last
     except OSError as err:  # half-isolated is worse than failing: the kernel must not start
         print(f"sandbox: isolation failed after unshare: {err}", file=sys.stderr)
         os._exit(70)
-    os.makedirs(f"{stage}/tmp", exist_ok=True)
     os.makedirs(f"{stage}/data", exist_ok=True)
     for sub in ("work", "ipc", "home", "tmp", "runtime"):
         for dirpath, dirnames, filenames in os.walk(f"{stage}/{sub}"):
@@ -126,6 +145,48 @@ def isolate(args) -> None:
     os.chdir(f"{stage}/work")
 
 
+def _exit_like(status: int) -> None:
+    os._exit(os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def run_in_pid_namespace(start_kernel) -> None:
+    """After ``unshare(CLONE_NEWPID)``: fork the namespace's init, which starts the kernel.
+
+    * this process (outside) waits for the init; SIGTERM or SIGHUP to it kill the init, and
+      the init is killed too if this process dies (``PR_SET_PDEATHSIG``), which ends every
+      process of the namespace: nothing a kernel forks can outlive its sandbox;
+    * the init (pid 1 inside) mounts a ``/proc`` that shows only the namespace's processes,
+      starts the kernel (pid 2), reaps orphans and exits with the kernel's status.
+
+    SIGINT (the kernel manager's interrupt, sent to the process group) is ignored here and in
+    the init, and reaches the kernel itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init = os.fork()
+    if init:
+        def stop(signum, frame):
+            os.kill(init, signal.SIGKILL)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
+        _, status = os.waitpid(init, 0)
+        _exit_like(status)
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the outside process died before the line above
+            os._exit(1)
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        kernel = os.fork()
+        if kernel == 0:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            start_kernel()  # never returns
+        while True:
+            pid, status = os.wait()
+            if pid == kernel:
+                _exit_like(status)
+    except BaseException as err:  # noqa: BLE001 -- the init must never fall back into the caller
+        print(f"sandbox: init failed: {err!r}", file=sys.stderr)
+        os._exit(71)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m autograder.sandbox")
     parser.add_argument("--stage", required=True, help="the run's private staging folder")
@@ -133,12 +194,18 @@ def main(argv=None) -> None:
     parser.add_argument("--data", default="", help="data root, bound read-only")
     parser.add_argument("--hide", action="append", default=[], help="more folders to hide")
     parser.add_argument("--uid", type=int, default=None)
+    parser.add_argument("--cgroup", default="", help="the submission's control group (created by the grader)")
     parser.add_argument("--limits", type=Limits.from_json, required=True, help="the job's Limits, as JSON")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     env = dict(os.environ)
     mode = "weak"
+    if os.geteuid() == 0 and args.cgroup:
+        from .cgroup import attach
+        group = attach(args.cgroup)
+        if group is not None:
+            group.add(os.getpid())  # before anything else: every process of the sandbox is counted
     if os.geteuid() == 0 and args.uid is not None:
         if "-f" in command:  # the connection file (0600, root's) must be readable by the kernel's uid
             os.chown(command[command.index("-f") + 1], args.uid, args.uid)
@@ -155,20 +222,28 @@ def main(argv=None) -> None:
                USER="student", LOGNAME="student")
     if mode == "isolated":
         env["COURSE_DATA"] = f"{stage}/data"
-        for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
+        # JPY_PARENT_PID: ipykernel polls its parent and exits when its parent is pid 1, which
+        # the namespace's init is; the kernel dies with the init anyway
+        for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JPY_PARENT_PID"):
             env.pop(var, None)
     elif args.data:
         env["COURSE_DATA"] = args.data
     os.makedirs(env["HOME"], exist_ok=True)
     os.makedirs(env["TMPDIR"], exist_ok=True)
+
+    def start_kernel():
+        if mode == "isolated":
+            set_limits(args.limits, own_uid=True)
+            os.setgroups([])
+            os.setgid(args.uid)
+            os.setuid(args.uid)
+        else:
+            set_limits(args.limits, own_uid=False)
+        os.execve(command[0], command, env)
+
     if mode == "isolated":
-        set_limits(args.limits, own_uid=True)
-        os.setgroups([])
-        os.setgid(args.uid)
-        os.setuid(args.uid)
-    else:
-        set_limits(args.limits, own_uid=False)
-    os.execve(command[0], command, env)
+        run_in_pid_namespace(start_kernel)
+    start_kernel()
 
 
 def kill_uid(uid: int) -> None:
@@ -193,3 +268,24 @@ def kill_uid(uid: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def isolation_available() -> bool:
+    """Whether kernels can be isolated here: root, and the namespaces can be entered (tried in a child)."""
+    if os.geteuid() != 0:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def describe() -> str:
+    """One line for the run's summary: how strongly this machine confines a submission."""
+    from .cgroup import describe as cgroups
+
+    if isolation_available():
+        return f"isolation: namespaces (mount, network, IPC, PID), own uid, disk quota; {cgroups()}"
+    return (f"isolation: WEAKER MODE (not root, or namespaces unavailable): the kernel runs as this user with "
+            f"network and files visible; the trusted checks still decide every grade; {cgroups()}")

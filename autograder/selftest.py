@@ -61,7 +61,9 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
                 subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
                 expect[(sid, chapter)] = ("attack", a)
     echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s), seed {seed}")
-    rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",), seed=seed)
+    # no canary: the self-test grades the source notebook itself and expects full marks
+    rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",), seed=seed,
+                             canary=False)
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
     honest = {r.chapter: r for r in rows if r.student == "honest"}

@@ -22,8 +22,11 @@ import base64
 import hashlib
 import io
 import json
+import os
 import secrets
+import signal
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -32,7 +35,7 @@ from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelE
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Integer, Unicode
 
 from . import chapters
 
@@ -175,6 +178,64 @@ class TrustedExecute(Execute):
     ``run_seed`` is the grading run's seed, from which every check draws its hidden inputs."""
 
     run_seed = Integer(0, help="the grading run's seed for the hidden inputs").tag(config=True)
+    cgroup = Unicode("", help="the submission's control group (autograder.cgroup); empty: wall-clock timeouts only").tag(config=True)
+    cell_cpu_s = Integer(120, help="CPU seconds a cell may use (counted over the control group)").tag(config=True)
+
+    def _group(self):
+        from .cgroup import attach
+
+        if not hasattr(self, "_cgroup_handle"):
+            self._cgroup_handle = attach(self.cgroup)
+        return self._cgroup_handle
+
+    def _watch(self, group, stop: threading.Event, tripped: list) -> None:
+        """Interrupt the kernel when the cell's CPU time passes ``cell_cpu_s``; kill the sandbox
+        (the kernel is restarted) when the cell ignores the interrupt for 5 more CPU seconds.
+        When the process limit refuses a fork, kill every process but the kernel at once."""
+        from .cgroup import sandbox_pids
+
+        start, refused = group.cpu_seconds(), group.fork_failures()
+        while not stop.wait(0.05):
+            if group.fork_failures() > refused:  # a fork bomb hit the process limit: end its copies now
+                self._reap_strays(group)
+                refused = group.fork_failures()
+            used = group.cpu_seconds() - start
+            if not tripped and used > self.cell_cpu_s:
+                tripped.append(used)
+                kernel, _ = sandbox_pids(group)
+                if kernel:
+                    try:
+                        os.kill(kernel, signal.SIGINT)
+                    except ProcessLookupError:
+                        pass
+            elif tripped and used > tripped[0] + 5:
+                group.kill()
+                return
+
+    def _reap_strays(self, group) -> None:
+        """Kill what a cell left running (forked copies of the kernel, background workers)."""
+        from .cgroup import sandbox_pids
+
+        _, keep = sandbox_pids(group)
+        group.kill(keep=keep)
+
+    def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        group = self._group() if cell.cell_type == "code" else None
+        if group is None:
+            return super().execute_cell(cell, cell_index, execution_count, store_history)
+        stop, tripped = threading.Event(), []
+        watchdog = threading.Thread(target=self._watch, args=(group, stop, tripped), daemon=True)
+        watchdog.start()
+        try:
+            return super().execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            stop.set()
+            watchdog.join()
+            self._reap_strays(group)
+            if tripped:
+                cell.outputs.append(new_output("error", ename="CellTimeoutError", traceback=[],
+                                               evalue=f"the cell used more than {self.cell_cpu_s} s of CPU time "
+                                                      "(the time limit); it was interrupted"))
 
     def _probe_runner(self, index):
         def runner(source: str):

@@ -41,6 +41,8 @@ def prepare_stage(job: Job) -> Path:
         argv += ["--hide", hidden]
     if job.uid is not None:
         argv += ["--uid", str(job.uid)]
+    if job.cgroup:
+        argv += ["--cgroup", job.cgroup]
     argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = stage / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
@@ -129,7 +131,7 @@ def grade(job: Job, stage: Path) -> int:
     from .nbconfig import api
 
     course = Path(job.course)
-    nbg = api(course, cell_timeout=job.limits.cell_s, sandbox_ipc=str(stage / "ipc" / "k"), seed=job.seed)
+    nbg = api(course, limits=job.limits, sandbox_ipc=str(stage / "ipc" / "k"), seed=job.seed, cgroup=job.cgroup)
     result = JobResult()
     start = time.perf_counter()
     auto = nbg.autograde(job.chapter, job.student, force=True, create=True)

@@ -39,28 +39,72 @@ def test_demo_class_grades_and_feedback(tmp_path):
     assert "multiply the learning rate by the decay after each epoch" in grace  # the hidden test's message reaches the student
 
 
-def test_workers_do_not_change_grades_and_attackers_do_not_change_honest_grades(tmp_path):
-    """The demo class plus every attack and the attacks' honest part, graded with 2 workers and with 1;
-    and the demo class alone. An attack earns no more than its honest part alone."""
+def write_class(folder, chapters_, attack_list):
+    """The demo class, and for each chapter its attacks' honest part and every attack."""
+    pairs = write_demo_submissions(folder)
+    for chapter in chapters_:
+        cat = chapters.load(chapter).catalogue
+        for student, nb in [("honest", attacks.build_honest(chapter, cat))] + \
+                           [(f"attacker_{a.name}", attacks.build_attack(a, chapter, cat)) for a in attack_list]:
+            path = folder / student / chapter / f"{chapter}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(path))
+    return pairs
+
+
+def test_grades_do_not_depend_on_workers_runs_or_neighbours(tmp_path):
+    """The demo class plus every attack of every chapter, graded twice with 1 worker and twice
+    with 2 (same seed): identical scores; the demo class alone gets the same grades; no attack
+    earns more than its honest part alone."""
     everyone = tmp_path / "everyone"
-    pairs = write_demo_submissions(everyone)
-    chapter = pairs[0][1]
-    cat = chapters.load(chapter).catalogue
-    for student, nb in [("honest", attacks.build_honest(chapter, cat))] + \
-                       [(f"attacker_{a.name}", attacks.build_attack(a, chapter, cat)) for a in attacks.ATTACKS]:
-        path = everyone / student / chapter / f"{chapter}.ipynb"
-        path.parent.mkdir(parents=True)
-        nbformat.write(nb, str(path))
+    released = chapters.released()
+    write_class(everyone, released, attacks.ATTACKS)
+    limits = SELFTEST.with_(cell_s=10)
+    runs = {}
+    for i, workers in enumerate((1, 2, 1, 2)):
+        runs[i] = read_grades(grade_folder(everyone, tmp_path / f"run{i}", workers=workers, limits=limits, seed=5).csv_path)
+    scores = [{k: v["score"] for k, v in grades.items()} for grades in runs.values()]
+    for i, other in enumerate(scores[1:], 1):
+        differ = {k: (scores[0][k], other.get(k)) for k in scores[0] if scores[0][k] != other.get(k)}
+        assert not differ, f"run {i} differs from run 0: {differ}"
     alone = tmp_path / "alone"
     write_demo_submissions(alone)
-    two = read_grades(grade_folder(everyone, tmp_path / "w2", workers=2, limits=SELFTEST).csv_path)
-    one = read_grades(grade_folder(everyone, tmp_path / "w1", workers=1, limits=SELFTEST).csv_path)
-    solo = read_grades(grade_folder(alone, tmp_path / "solo", workers=2, limits=SELFTEST).csv_path)
-    assert {k: v["score"] for k, v in two.items()} == {k: v["score"] for k, v in one.items()}
+    solo = read_grades(grade_folder(alone, tmp_path / "solo", workers=2, limits=limits, seed=5).csv_path)
     for key, row in solo.items():
-        assert two[key]["score"] == row["score"], key
-    honest = float(two[("honest", chapter)]["score"])
-    assert 0 < honest < float(two[("honest", chapter)]["max_score"])
-    for key, row in two.items():
-        if key[0].startswith("attacker_"):
-            assert float(row["score"]) <= honest, (key, row)
+        assert runs[0][key]["score"] == row["score"], key
+    for chapter in released:
+        honest = float(runs[0][("honest", chapter)]["score"])
+        assert 0 < honest < float(runs[0][("honest", chapter)]["max_score"])
+        for (student, ch), row in runs[0].items():
+            if ch == chapter and student.startswith("attacker_"):
+                assert float(row["score"]) <= honest, (student, ch, row)
+
+
+def test_bombs_and_hogs_beside_an_honest_submission_barely_slow_it(tmp_path):
+    """A fork bomb, a memory bomb and a CPU hog graded at the same time as an honest submission
+    (4 workers on this machine's cores): the honest one keeps its grade, and its time grows by
+    less than 50 %."""
+    chapter = chapters.released()[0]
+    cat = chapters.load(chapter).catalogue
+    honest_nb = attacks.build_honest(chapter, cat)
+    hostile = {a.name: a for a in attacks.ATTACKS if a.name in ("fork_bomb", "memory_bomb", "infinite_loop")}
+    limits = SELFTEST.with_(cell_s=20)
+
+    def grade(folder, notebooks, workers):
+        for student, nb in notebooks:
+            path = folder / student / chapter / f"{chapter}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(nb, str(path))
+        report = grade_folder(folder, folder.parent / f"{folder.name}-out", workers=workers, limits=limits, seed=3)
+        return {r.student: r for r in report.rows}
+
+    alone = grade(tmp_path / "alone", [("honest", honest_nb)], 1)["honest"]
+    crowd = grade(tmp_path / "crowd", [("honest", honest_nb)] + [(f"attacker_{n}", attacks.build_attack(a, chapter, cat))
+                                                                for n, a in hostile.items()], 4)
+    beside = crowd["honest"]
+    print(f"\nhonest alone {alone.seconds:.1f} s, beside a fork bomb, a memory bomb and a CPU hog {beside.seconds:.1f} s "
+          f"({beside.seconds / alone.seconds - 1:+.0%})")
+    assert beside.score == alone.score > 0 and beside.status_text == "ok"
+    assert beside.seconds < 1.5 * alone.seconds
+    for name in hostile:
+        assert crowd[f"attacker_{name}"].score <= alone.score

@@ -1,6 +1,7 @@
 """Grading end to end: the self-test of every chapter, odd class folders, and concurrent runs."""
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -9,9 +10,10 @@ import time
 import nbformat
 import pytest
 
-from autograder import chapters
+from autograder import ROOT, chapters
 from autograder.grading import discover, grade_folder
 from autograder.limits import Limits
+from autograder.sandbox import isolation_available
 from autograder.selftest import selftest
 from autograder.submissions import make_submission
 
@@ -112,3 +114,26 @@ def test_two_concurrent_runs_grade_as_one_run_alone(tmp_path):
         for (student, _), row in grades.items():
             assert row["status"] == "ok", (run, student, row)
             assert row["score"] == expected[student.rsplit("-", 1)[0]], (run, student, row)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not isolation_available(), reason="needs root: the sandbox user must differ")
+def test_a_broken_grading_environment_stops_before_any_student_is_graded(tmp_path):
+    """With the course library unreadable for the sandbox user, the canary (the reference
+    answers, graded first) fails and the run stops, naming it, with no grades written."""
+    name = chapters.released()[0]
+    subs = tmp_path / "class"
+    path = subs / "kim" / name / f"{name}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(make_submission(name, fill="all"), str(path))
+    library = ROOT / "coursekit"
+    mode = library.stat().st_mode
+    library.chmod(0o700)  # root only: the kernel's uid can no longer import coursekit
+    try:
+        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True, timeout=600)
+    finally:
+        library.chmod(mode)
+    assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "canary" in proc.stderr and name in proc.stderr and "no student was graded" in proc.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    assert not (tmp_path / "out" / "work" / "runs" / f"kim__{name}").exists()

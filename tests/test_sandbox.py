@@ -41,6 +41,8 @@ for name, path in (("other_submission", OTHER), ("data_write", os.path.join(os.e
 with open("written_by_kernel.txt", "w") as fh:
     fh.write("mine")
 out["mine"] = open("mine.txt").read()
+out["procs"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+out["pid"] = os.getpid()
 out["data"] = sorted(os.listdir(os.environ["COURSE_DATA"]))
 import coursekit
 out["coursekit"] = coursekit.__file__
@@ -93,4 +95,6 @@ def test_kernel_sees_only_its_folder_the_data_and_the_student_library(tmp_path):
     assert not (ROOT / "solutions" / "x.py").exists()
     assert out["other_submission"] == "invisible" and secret.read_text() == "{}"  # another submission is hidden
     assert out["data_write"] == "read-only" and not (data / "x").exists()
-    assert out["mine"] == "my file" and (work / "written_by_kernel.txt").read_text() == "mine"  # its own folder works
+    assert out["mine"] == "my file"  # its own folder, copied into the size-limited writable area
+    assert not (work / "written_by_kernel.txt").exists()  # what it writes stays in that area
+    assert out["pid"] == 2 and out["procs"] == [1, 2], out["procs"]  # its own PID namespace: init and itself

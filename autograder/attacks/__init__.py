@@ -177,6 +177,71 @@ OS_EXIT = "import os\nos._exit(0)\n"
 
 HUGE_OUTPUT = "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000 + '\\n')\n"
 
+FILL_DISK = '''
+import os, tempfile
+_chunk = bytes(64 << 20)
+for _folder in (".", os.path.expanduser("~"), tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+    for _i in range(64):  # up to 4 GB in each folder
+        try:
+            with open(os.path.join(_folder, f"fill_{_i}.bin"), "wb") as _fh:
+                _fh.write(_chunk)
+        except OSError:
+            break
+'''
+
+# An input transformer that answers the hidden checks from a table of a previous grading run:
+# for a probe cell it has seen, it prints the recorded observations instead of running anything.
+REPLAY = '''
+import base64, hashlib, json, re, zlib
+_TABLE = json.loads(zlib.decompress(base64.b64decode({table!r})))
+def _replay(lines):
+    text = "".join(lines)
+    marker = re.search(r"__COURSE_OBS_[0-9a-f]{{32}}__", text)
+    if not marker:
+        return lines
+    key = hashlib.sha256(text.replace(marker.group(0), "MARKER").strip().encode()).hexdigest()
+    if key not in _TABLE:
+        return lines
+    return ["print(" + repr(marker.group(0)) + " + " + repr(_TABLE[key]) + ")\\n"]
+get_ipython().input_transformers_post.append(_replay)
+'''
+
+# the seed of the "previous run" whose feedback the replay attack learned from (not the self-test's)
+PREVIOUS_RUN_SEED = 7
+
+
+def replay_table(chapter: str, seed: int = PREVIOUS_RUN_SEED, max_bytes: int = 400_000) -> str:
+    """What a student could collect from a run with ``seed``: for every probe of every check, the
+    observations of correct code, keyed by the probe cell's source. Compressed, base64."""
+    import base64
+    import hashlib
+    import json
+    import zlib
+
+    from .. import chapters
+    from ..trusted import ReferenceProbe, _encode, probe_source, run_check
+
+    ch = chapters.load(chapter)
+    table = {}
+
+    class Recorder(ReferenceProbe):
+        def run(self, code, **inputs):
+            obs = super().run(code, **inputs)
+            encoded = json.dumps({k: _encode(v) for k, v in obs.items()})
+            if len(encoded) <= max_bytes:
+                key = hashlib.sha256(probe_source(code, inputs, "MARKER").strip().encode()).hexdigest()
+                table[key] = encoded
+            return obs
+
+    for name, check in ch.checks.items():
+        state = getattr(ch.checks_module, "NOTEBOOK_STATE", {}).get(name)
+        run_check(check, Recorder(ch, state=state(ch.reference) if state else None, seed=seed))
+    return base64.b64encode(zlib.compress(json.dumps(table).encode(), 9)).decode()
+
+
+def _replay_previous_run(chapter, honest, target, stubs):
+    return make_submission(chapter, fill=honest, replace={target: stubs + "\n\n" + REPLAY.format(table=replay_table(chapter))})
+
 
 def _edit_locked(chapter, honest, target, stubs):
     nb = make_submission(chapter, fill=honest, replace={target: stubs})
@@ -222,6 +287,9 @@ ATTACKS = [
     Attack("fork_bomb", "forks without bound", _with_cell(FORK_BOMB)),
     Attack("os_exit", "kills its own kernel with os._exit", _with_cell(OS_EXIT)),
     Attack("huge_output", "prints 100 MB", _with_cell(HUGE_OUTPUT)),
+    Attack("fill_disk", "writes 64 MB files until every writable folder is full", _with_cell(FILL_DISK)),
+    Attack("replay_previous_run", "answers the hidden checks from a table of a previous run's inputs and answers",
+           _replay_previous_run),
     Attack("edit_locked_cells", "empties every locked cell and sets test points to 1000", _edit_locked),
     Attack("delete_test_cells", "deletes the test cells", _delete_tests),
     Attack("fake_grade_metadata", "adds a 1000-point test cell and claims another kernel", _fake_metadata),

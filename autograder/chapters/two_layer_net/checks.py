@@ -1,149 +1,302 @@
 """Trusted hidden tests of two_layer_net (see :mod:`autograder.chapters` and :mod:`autograder.trusted`).
 
-Each check names the quantity it compares and says what is wrong; expected values come from
-:mod:`solutions.two_layer_net`, evaluated in the grading process.
+Every hidden input -- sizes, values, labels, regularisation strengths, the seeds handed to the
+student's own random generators -- is drawn from ``probe.rng(<name of the input>)``: fresh for
+every grading run, so answers remembered from earlier feedback earn nothing. Expected values
+come from :mod:`solutions.two_layer_net`, evaluated in the grading process, and every numeric
+comparison goes through ``probe.below`` (via :func:`_close`) under a stable name, so that
+``tests/test_check_draws.py`` can measure how far correct code stays from each bound.
 """
 import numpy as np
-
-from coursekit.checks import check_close, check_shape
 
 import solutions.two_layer_net as ref
 
 REFERENCE = {name: getattr(ref, name) for name in ref.__all__}
 
 
-def _rng(seed):
-    return np.random.default_rng(seed)
+# ------------------------------------------------------------------ helpers
+
+def _rel_error(actual, expected) -> float:
+    """cs231n's element-wise relative error, each element measured against the larger of its own
+    size and 1/1000 of the expected array's largest: an element that is zero up to rounding (a
+    score whose terms cancel, a bias gradient of dead units) is judged on the array's scale
+    instead of on its own rounding noise."""
+    if expected.size == 0:
+        return 0.0
+    floor = max(1e-3 * float(np.max(np.abs(expected))), 1e-12)
+    return float(np.max(np.abs(actual - expected) / np.maximum(np.abs(actual) + np.abs(expected), floor)))
+
+
+def _close(probe, actual, expected, key, what, tol, hint=""):
+    """``actual`` matches ``expected`` up to relative error ``tol``: recorded under the bound ``key``
+    (stable across draws), reported to the student as ``what`` (which input, expected vs got)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    try:
+        actual = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what} should be an array of numbers, got {type(actual).__name__}")
+    hint = f". Hint: {hint}" if hint else ""
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what} has shape {actual.shape}, expected {expected.shape}{hint}")
+    if not np.all(np.isfinite(actual)):
+        raise AssertionError(f"{what} contains NaN or inf{hint}")
+    err = _rel_error(actual, expected)
+    msg = f"{what} is wrong: relative error {err:.2e} (should be below {tol:.0e})"
+    if expected.size <= 6:
+        msg += f"; expected {np.round(expected, 8).tolist()}, got {np.round(actual, 8).tolist()}"
+    probe.below(key, err, tol, msg + hint)
+
+
+def _int(rng, lo, hi) -> int:
+    """A size drawn uniformly from lo..hi (both included)."""
+    return int(rng.integers(lo, hi + 1))
+
+
+def _log_uniform(rng, lo, hi) -> float:
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def _seed(rng) -> int:
+    """A seed for the student's own random generator (drawn too, so no run can be memorised)."""
+    return int(rng.integers(0, 2 ** 31 - 1))
+
+
+def _two_layer_params(rng, D, H, C, scale=0.5):
+    """Weights and biases of both signs; about half of the hidden units active for inputs of unit scale."""
+    return dict(W1=scale * rng.standard_normal((D, H)), b1=scale * rng.standard_normal(H),
+                W2=scale * rng.standard_normal((H, C)), b2=scale * rng.standard_normal(C))
+
+
+_SET_PARAMS = """
+net = TwoLayerNet(int(dims[0]), int(dims[1]), int(dims[2]), std=float(std), seed=int(seed))
+net.params["W1"], net.params["b1"], net.params["W2"], net.params["b2"] = W1.copy(), b1.copy(), W2.copy(), b2.copy()
+"""
 
 
 # ------------------------------------------------------------------ Part 1: TwoLayerNet
 
-NET_OBS = """
-net = TwoLayerNet(int(dims[0]), int(dims[1]), int(dims[2]), std=float(std), seed=int(seed))
-__obs__ = {"W1": net.params["W1"], "W2": net.params["W2"], "scores": net.loss(X)}
+NET_OBS = _SET_PARAMS + """
+__obs__ = {"scores": net.loss(X)}
 """
 
 
 def test_two_layer_scores(probe):
-    rng = _rng(101)
-    for dims, std, seed in (((4, 10, 3), 0.1, 0), ((6, 8, 4), 0.5, 3), ((7, 5, 2), 1.0, 11)):
-        X = 10 * rng.standard_normal((5, dims[0]))
-        inputs = dict(dims=np.array(dims), std=std, seed=seed, X=X)
+    rng = probe.rng("two_layer_scores")
+    for case in range(2):
+        D, H, C, N = _int(rng, 2, 8), _int(rng, 4, 12), _int(rng, 2, 6), _int(rng, 1, 8)
+        X = _log_uniform(rng, 0.1, 10.0) * rng.standard_normal((N, D))
+        inputs = dict(dims=np.array([D, H, C]), std=_log_uniform(rng, 0.01, 1.0), seed=_seed(rng), X=X,
+                      **_two_layer_params(rng, D, H, C, scale=float(np.max(np.abs(X))) ** -0.5))
         obs, exp = probe.run(NET_OBS, **inputs), probe.reference(NET_OBS, **inputs)
-        check_shape(obs["scores"], exp["scores"].shape, f"scores of a {dims} network")
-        check_close(obs["scores"], exp["scores"], f"scores of a {dims} network", tol=1e-7,
-                    hint="scores = relu(X @ W1 + b1) @ W2 + b2, with the ReLU on the hidden layer only")
+        _close(probe, obs["scores"], exp["scores"], "scores",
+               f"the scores of a (D={D}, H={H}, C={C}) network for {N} inputs", tol=1e-9,
+               hint="scores = relu(X @ W1 + b1) @ W2 + b2, with the ReLU on the hidden layer only and both biases")
 
 
-LOSS_OBS = """
-net = TwoLayerNet(int(dims[0]), int(dims[1]), int(dims[2]), std=float(std), seed=int(seed))
-net.params["b1"] = b1.copy(); net.params["b2"] = b2.copy()
+LOSS_OBS = _SET_PARAMS + """
 loss0 = net.loss(X, y, reg=0.0)[0]
 loss_reg = net.loss(X, y, reg=float(reg))[0]
-net.params["b2"] = net.params["b2"] + 800.0
+net.params["b2"] = b2 + float(shift)
 loss_shift = net.loss(X, y, reg=0.0)[0]
-__obs__ = {"loss0": loss0, "loss_reg": loss_reg, "loss_shift": loss_shift,
-           "penalty": 0.5 * float(reg) * (np.sum(net.params["W1"] ** 2) + np.sum(net.params["W2"] ** 2))}
+net.params["b2"] = b2 + spread
+loss_spread = net.loss(X, y_spread, reg=0.0)[0]
+__obs__ = {"loss0": loss0, "loss_reg": loss_reg, "loss_shift": loss_shift, "loss_spread": loss_spread}
 """
 
 
 def test_two_layer_loss(probe):
-    rng = _rng(102)
-    # the toy problem of the notebook, then other sizes and regularisation strengths
-    toy_X = 10 * np.random.RandomState(1).randn(5, 4)
-    cases = [(np.array([4, 10, 3]), 0.1, 0, toy_X, np.array([0, 1, 2, 2, 1]), 0.05, np.zeros(10), np.zeros(3))]
-    for dims, std in (((6, 8, 4), 0.5), ((3, 12, 5), 0.3)):
-        cases.append((np.array(dims), std, 3, rng.standard_normal((7, dims[0])) * 3, rng.integers(dims[2], size=7),
-                      0.7, 0.1 * rng.standard_normal(dims[1]), 0.1 * rng.standard_normal(dims[2])))
-    for dims, std, seed, X, y, reg, b1, b2 in cases:
-        inputs = dict(dims=dims, std=std, seed=seed, X=X, y=y, reg=reg, b1=b1, b2=b2)
+    rng = probe.rng("two_layer_loss")
+    for case in range(2):
+        D, H, C, N = _int(rng, 2, 8), _int(rng, 4, 12), _int(rng, 2, 6), _int(rng, 1, 9)
+        reg = _log_uniform(rng, 1e-2, 3.0)
+        shift = float(rng.choice([-1.0, 1.0]) * rng.uniform(700.0, 1500.0))
+        params = _two_layer_params(rng, D, H, C)
+        # one class ~1000 below the others in every row (and never the label): exp(score - row minimum) overflows
+        low = _int(rng, 0, C - 1)
+        spread = rng.uniform(-3.0, 3.0, size=C) - np.where(np.arange(C) == low, rng.uniform(800.0, 1500.0), 0.0)
+        inputs = dict(dims=np.array([D, H, C]), std=0.1, seed=_seed(rng), X=_log_uniform(rng, 0.3, 5.0) * rng.standard_normal((N, D)),
+                      y=rng.integers(C, size=N), reg=reg, shift=shift, **params, spread=spread,
+                      y_spread=rng.choice(np.delete(np.arange(C), low), size=N))
         obs, exp = probe.run(LOSS_OBS, **inputs), probe.reference(LOSS_OBS, **inputs)
-        check_close(obs["loss0"], exp["loss0"], f"loss without regularisation ({tuple(dims)} network)", tol=1e-9,
-                    hint="the data loss is the mean over the batch of -log(softmax probability of the correct class)")
-        check_close(obs["loss_reg"] - obs["loss0"], obs["penalty"], f"the regularisation term at reg={reg}", tol=1e-9,
-                    hint="0.5 * reg * (sum(W1**2) + sum(W2**2)); biases are not regularised")
-        check_close(obs["loss_shift"], obs["loss0"], "the loss after adding 800 to every score", tol=1e-9,
-                    hint="np.exp(800) overflows: subtract each row's maximum score before exponentiating")
+        net = f"a (D={D}, H={H}, C={C}) network on {N} examples"
+        _close(probe, obs["loss0"], exp["loss0"], "loss at reg=0", f"the loss of {net} at reg=0", tol=1e-9,
+               hint="the data loss is the mean over the batch of -log(softmax probability of the correct class)")
+        penalty = 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+        _close(probe, float(obs["loss_reg"]) - float(obs["loss0"]), penalty, "regularisation term",
+               f"the regularisation term of {net} at reg={reg:.4g} (loss at reg minus loss at reg=0)", tol=1e-8,
+               hint="0.5 * reg * (sum(W1**2) + sum(W2**2)); biases are not regularised")
+        _close(probe, obs["loss_reg"], exp["loss_reg"], "loss at reg>0", f"the loss of {net} at reg={reg:.4g}", tol=1e-9)
+        _close(probe, obs["loss_shift"], exp["loss0"], "loss after a large shift of every score",
+               f"the loss of {net} after adding {shift:.0f} to every score", tol=1e-9,
+               hint="np.exp overflows (or underflows to 0) for scores in the hundreds: subtract each row's "
+                    "maximum score before exponentiating")
+        _close(probe, obs["loss_spread"], exp["loss_spread"], "loss with one class ~1000 below",
+               f"the loss of {net} when one class scores about 1000 below the others", tol=1e-9,
+               hint="np.exp overflows for score differences in the hundreds: subtract each row's maximum "
+                    "(not its minimum or mean) before exponentiating")
 
 
-GRAD_OBS = """
-net = TwoLayerNet(int(dims[0]), int(dims[1]), int(dims[2]), std=float(std), seed=int(seed))
-net.params["W1"], net.params["b1"], net.params["W2"], net.params["b2"] = W1.copy(), b1.copy(), W2.copy(), b2.copy()
+GRAD_OBS = _SET_PARAMS + """
 loss, grads = net.loss(X, y, reg=float(reg))
-__obs__ = {"loss": loss, **{"d" + k: grads[k] for k in ("W1", "b1", "W2", "b2")}}
+__obs__ = {"loss": loss, **{"d" + k: grads[k] for k in ("W1", "b1", "W2", "b2") if k in grads}}
 """
 
 
 def test_two_layer_gradients(probe):
-    rng = _rng(103)
-    for (D, H, C), reg in (((4, 10, 3), 0.05), ((6, 8, 4), 0.0), ((5, 7, 3), 0.7)):
-        inputs = dict(dims=np.array([D, H, C]), std=0.1, seed=0, reg=reg, X=3 * rng.standard_normal((6, D)),
-                      y=rng.integers(C, size=6), W1=0.5 * rng.standard_normal((D, H)), b1=0.5 + 0.1 * rng.standard_normal(H),
-                      W2=0.5 * rng.standard_normal((H, C)), b2=0.1 * rng.standard_normal(C))
+    rng = probe.rng("two_layer_gradients")
+    for reg in (0.0, _log_uniform(rng, 1e-2, 2.0)):
+        D, H, C, N = _int(rng, 2, 7), _int(rng, 4, 10), _int(rng, 2, 6), _int(rng, 2, 8)
+        inputs = dict(dims=np.array([D, H, C]), std=0.1, seed=_seed(rng), reg=reg,
+                      X=_log_uniform(rng, 0.3, 3.0) * rng.standard_normal((N, D)), y=rng.integers(C, size=N),
+                      **_two_layer_params(rng, D, H, C))
         obs, exp = probe.run(GRAD_OBS, **inputs), probe.reference(GRAD_OBS, **inputs)
+        net = f"a (D={D}, H={H}, C={C}) network on {N} examples at reg={reg:.4g}"
+        _close(probe, obs["loss"], exp["loss"], "loss returned with the gradients", f"the loss of {net}", tol=1e-9)
         for k in ("W1", "b1", "W2", "b2"):
-            check_shape(obs["d" + k], exp["d" + k].shape, f"grads[{k!r}]")
-            check_close(obs["d" + k], exp["d" + k], f"gradient {k} (reg={reg})", tol=1e-7,
-                        hint="compare each step of your backward pass with the derivative of the forward pass")
+            assert "d" + k in obs, f"grads has no entry {k!r}"
+            _close(probe, obs["d" + k], exp["d" + k], f"gradient {k}", f"grads[{k!r}] of {net}", tol=1e-7,
+                   hint="compare each step of your backward pass with the derivative of the forward pass"
+                        + ("; the penalty 0.5 * reg * sum(W**2) adds reg * W to the weight gradients" if k[0] == "W" else ""))
 
 
+# Every call train() makes to self.loss with labels is recorded: the parameters it was called
+# with, which examples (rows of X) the minibatch held, the labels and reg it passed, and the
+# loss and gradients it got back. So the check can follow every SGD step exactly.
 TRAIN_OBS = """
-def trained(decay, iters):
-    n = TwoLayerNet(5, 6, 3, std=0.1, seed=11)
-    s = n.train(X, y, X, y, learning_rate=0.5, learning_rate_decay=float(decay), reg=0.01,
-                num_iters=int(iters), batch_size=10)
-    return n.params, s
-p1, _ = trained(1.0, 4); p2, _ = trained(0.5, 4)
-p3, s3 = trained(0.0, 8); p4, _ = trained(0.0, 4); p5, _ = trained(1.0, 8)
-toy = TwoLayerNet(4, 10, 3, std=1e-1, seed=0)
-toy_stats = toy.train(toy_X, toy_y, toy_X, toy_y, learning_rate=1e-1, reg=5e-6, num_iters=100, batch_size=200)
-__obs__ = {"same_first_epoch": all(np.allclose(p1[k], p2[k]) for k in p1),
-           "frozen_second_epoch": all(np.allclose(p3[k], p4[k]) for k in p3),
-           "moves_second_epoch": any(not np.allclose(p5[k], p4[k]) for k in p5),
-           "n_val": len(s3["val_acc_history"]), "n_loss": len(s3["loss_history"]),
-           "toy_losses": np.asarray(toy_stats["loss_history"], dtype=float),
-           "toy_scores": toy.loss(toy_X)}
+X_all = X
+def run(seed, lr, decay, reg, iters, bs):
+    net = TwoLayerNet(X.shape[1], int(H), int(C), std=0.3, seed=int(seed))
+    inner = net.loss
+    rec = {"P": [], "G": [], "idx": [], "yb": [], "size": [], "reg": [], "loss": []}
+    def recorded(X, y=None, reg=0.0):
+        if y is None:
+            return inner(X)
+        rec["P"].append([np.array(net.params[k], dtype=float) for k in ("W1", "b1", "W2", "b2")])
+        loss, grads = inner(X, y, reg=reg)
+        Xb = np.asarray(X, dtype=float)
+        rec["idx"].append(np.argmin(((Xb[:, None, :] - X_all[None, :, :]) ** 2).sum(axis=2), axis=1))
+        rec["yb"].append(np.asarray(y)); rec["size"].append(len(Xb)); rec["reg"].append(float(reg))
+        rec["loss"].append(float(loss))
+        rec["G"].append([np.array(grads[k], dtype=float) for k in ("W1", "b1", "W2", "b2")])
+        return loss, grads
+    net.loss = recorded
+    stats = net.train(X, y, X, y, learning_rate=float(lr), learning_rate_decay=float(decay), reg=float(reg),
+                      num_iters=int(iters), batch_size=int(bs))
+    final = [np.array(net.params[k], dtype=float) for k in ("W1", "b1", "W2", "b2")]
+    out = {"calls": len(rec["P"]), "loss_history": np.asarray(stats["loss_history"], dtype=float),
+           "n_val": len(stats["val_acc_history"]), "n_train": len(stats["train_acc_history"])}
+    if rec["P"]:
+        out.update(size=np.array(rec["size"]), reg=np.array(rec["reg"]), loss=np.array(rec["loss"]),
+                   idx=np.concatenate(rec["idx"]), yb=np.concatenate(rec["yb"]))
+        for j, k in enumerate(("W1", "b1", "W2", "b2")):
+            out["P_" + k] = np.stack([p[j] for p in rec["P"]] + [final[j]])
+            out["G_" + k] = np.stack([g[j] for g in rec["G"]])
+    return out
+__obs__ = {}
+for name, cfg in (("a", run_a), ("again", run_again), ("other", run_other), ("big", run_big)):
+    __obs__.update({name + ":" + k: v for k, v in run(*cfg).items()})
 """
+
+_PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def _follow_sgd(probe, obs, name, X, y, lr, decay, reg, iters, bs, what):
+    """The run ``name`` made exactly ``iters`` SGD steps on minibatches of ``bs`` examples of (X, y),
+    each moving every parameter by -lr * decay**epoch * its gradient; returns the examples it drew."""
+    get = lambda k: obs[f"{name}:{k}"]
+    calls = int(get("calls"))
+    assert calls == iters, (f"{what}: train({iters} iterations) called self.loss(X_batch, y_batch, reg=reg) "
+                            f"{calls} times; compute each minibatch's loss and gradients with one such call per iteration")
+    losses = np.atleast_1d(get("loss_history"))
+    assert losses.shape == (iters,), f"{what}: loss_history should hold one loss per iteration ({iters}), got {losses.size}"
+    sizes = np.atleast_1d(get("size"))
+    assert np.all(sizes == bs), f"{what}: minibatches should hold batch_size={bs} examples, got sizes {sorted(set(sizes.tolist()))}"
+    idx, yb = np.atleast_1d(get("idx")), np.atleast_1d(get("yb"))
+    assert np.array_equal(yb, y[idx]), f"{what}: the labels passed to self.loss are not the labels of the sampled examples"
+    regs = np.atleast_1d(get("reg"))
+    assert np.allclose(regs, reg, rtol=0, atol=0), f"{what}: train(reg={reg:g}) passed reg={regs[0]:g} to self.loss"
+    _close(probe, losses, get("loss"), "loss_history entries", f"{what}: loss_history", tol=1e-12,
+           hint="append the loss of each iteration's minibatch")
+    ipe = max(X.shape[0] // bs, 1)
+    expected_lr = lr * decay ** (np.arange(iters) // ipe)
+    for k in _PARAMS:
+        P, G = np.asarray(get("P_" + k), dtype=float), np.asarray(get("G_" + k), dtype=float)
+        step = (P[1:] - P[:-1]).reshape(iters, -1)
+        g = G.reshape(iters, -1)
+        gg = np.sum(g * g, axis=1)
+        used = np.where(gg > 0, -np.sum(step * g, axis=1) / np.where(gg > 0, gg, 1.0), expected_lr)
+        _close(probe, used, expected_lr, "learning rate of each step",
+               f"{what}: the learning rate applied to {k} at iterations 0..{iters - 1} ({ipe} per epoch)", tol=1e-6,
+               hint=f"step t should use learning_rate * learning_rate_decay ** (t // {ipe}): multiply the learning "
+                    "rate by the decay once after each epoch (the given `if` block), and update every parameter")
+        _close(probe, P[1:], P[:-1] - expected_lr.reshape((-1,) + (1,) * (P.ndim - 1)) * G, "parameters after each step",
+               f"{what}: {k} after each SGD step", tol=1e-9,
+               hint="self.params[name] -= learning_rate * grads[name] for every parameter")
+    return idx.reshape(iters, bs)
 
 
 def test_two_layer_train(probe):
-    rs = np.random.RandomState(7)
-    inputs = dict(X=rs.randn(40, 5), y=rs.randint(3, size=40), toy_X=10 * np.random.RandomState(1).randn(5, 4),
-                  toy_y=np.array([0, 1, 2, 2, 1]))
-    obs = probe.run(TRAIN_OBS, **inputs)
-    assert obs["same_first_epoch"], "the learning rate changed within the first epoch: decay it once per epoch, not every iteration"
-    assert obs["frozen_second_epoch"], ("with learning_rate_decay=0 the parameters still changed in the second epoch: "
-                                        "multiply the learning rate by the decay after each epoch")
-    assert obs["moves_second_epoch"], "with decay 1.0 the second epoch should still change the parameters"
-    assert int(obs["n_val"]) == 2, f"record the accuracies once per epoch (2 epochs gave {int(obs['n_val'])} entries)"
-    assert int(obs["n_loss"]) == 8, "loss_history should hold one loss per iteration"
-    losses = np.asarray(obs["toy_losses"], dtype=float)
-    assert losses.shape == (100,) and np.all(np.isfinite(losses)), "loss_history should hold 100 finite losses"
-    assert losses[-1] < 0.05, f"on the toy problem the loss should fall below 0.05 in 100 iterations (got {losses[-1]:.3f})"
-    # the trained toy network must be the network the losses describe: its own scores reach a low loss
-    scores = np.asarray(obs["toy_scores"], dtype=float)
-    y = inputs["toy_y"]
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    ce = -np.mean(shifted[np.arange(5), y] - np.log(np.exp(shifted).sum(axis=1)))
-    assert ce < 0.1, "after training, the toy network's own scores should fit the toy labels"
+    rng = probe.rng("two_layer_train")
+    N, D, H, C = _int(rng, 6, 12), _int(rng, 2, 5), _int(rng, 3, 6), _int(rng, 2, 4)
+    X, y = rng.standard_normal((N, D)), rng.integers(C, size=N)
+    bs = _int(rng, 2, min(4, N // 2))
+    iters = int(np.ceil(16 * N / bs))              # every example is drawn with probability 1 - N e^-16
+    big_bs, big_iters = N + _int(rng, 1, 8), _int(rng, 3, 6)  # batch_size > N: one iteration per epoch, with replacement
+    lr, decay, reg = _log_uniform(rng, 0.05, 0.5), float(rng.uniform(0.3, 0.9)), _log_uniform(rng, 1e-3, 0.3)
+    seed, other_seed, big_seed = _seed(rng), _seed(rng), _seed(rng)
+    runs = {"a": (seed, lr, decay, reg, iters, bs), "again": (seed, lr, decay, reg, iters, bs),
+            "other": (other_seed, lr, decay, reg, iters, bs),
+            "big": (big_seed, lr, float(rng.uniform(0.3, 0.9)), reg, big_iters, big_bs)}
+    obs = probe.run(TRAIN_OBS, X=X, y=y, H=H, C=C, **{"run_" + k: np.array(v, dtype=float) for k, v in runs.items()})
+    batches = {}
+    for name, (s, lr_, decay_, reg_, iters_, bs_) in runs.items():
+        what = (f"train on {N} examples with learning_rate={lr_:.3g}, learning_rate_decay={decay_:.3g}, reg={reg_:.3g}, "
+                f"batch_size={bs_}, num_iters={iters_}")
+        batches[name] = _follow_sgd(probe, obs, name, X, y, lr_, decay_, reg_, iters_, bs_, what)
+        epochs = iters_ // max(N // bs_, 1)
+        assert int(obs[name + ":n_val"]) == epochs == int(obs[name + ":n_train"]), \
+            f"{what}: record the accuracies once per epoch ({epochs} epochs gave {int(obs[name + ':n_val'])} entries)"
+    never = sorted(set(range(N)) - set(batches["a"].ravel().tolist()))
+    assert not never, (f"train on {N} examples with batch_size={bs} never sampled examples {never} in {iters} iterations: "
+                       "draw each minibatch at random from all the training examples")
+    assert len({tuple(sorted(b)) for b in batches["a"].tolist()}) > 1, \
+        "every iteration used the same minibatch: draw a new one in each iteration"
+    assert np.array_equal(batches["a"], batches["again"]), \
+        ("two networks with the same seed drew different minibatches: sample them with the network's own generator "
+         "self.rng, not with np.random")
+    assert not np.array_equal(batches["a"], batches["other"]), \
+        "two networks with different seeds drew the same minibatches: sample them at random with self.rng"
 
 
-PREDICT_OBS = """
-net = TwoLayerNet(6, 8, 4, std=0.5, seed=3)
-__obs__ = {"pred": net.predict(X), "scores": net.loss(X)}
+PREDICT_OBS = _SET_PARAMS + """
+pred = net.predict(X)
+__obs__ = {"pred": pred, "integer": np.issubdtype(np.asarray(pred).dtype, np.integer)}
 """
 
 
 def test_two_layer_predict(probe):
-    X = _rng(104).standard_normal((9, 6))
-    obs, exp = probe.run(PREDICT_OBS, X=X), probe.reference(PREDICT_OBS, X=X)
-    pred = np.asarray(obs["pred"])
-    check_shape(pred, (9,), "predict(X) for 9 inputs")
-    assert np.issubdtype(pred.dtype, np.integer), "predict should return integer class indices"
-    assert np.array_equal(pred, exp["pred"]), "predict should return the index of the highest score in each row"
+    rng = probe.rng("two_layer_predict")
+    for case in range(2):
+        D, H, C, N = _int(rng, 2, 8), _int(rng, 3, 10), _int(rng, 2, 7), _int(rng, 1, 20)
+        params = _two_layer_params(rng, D, H, C)
+        params["b2"] = params["b2"] * _log_uniform(rng, 0.3, 3.0)  # from near-uniform to one dominating class
+        inputs = dict(dims=np.array([D, H, C]), std=0.1, seed=_seed(rng), X=rng.standard_normal((N, D)), **params)
+        obs, exp = probe.run(PREDICT_OBS, **inputs), probe.reference(PREDICT_OBS, **inputs)
+        pred = np.atleast_1d(obs["pred"])
+        assert pred.shape == (N,), f"predict(X) for {N} inputs has shape {np.shape(obs['pred'])}, expected ({N},)"
+        assert bool(obs["integer"]), "predict should return integer class indices"
+        wrong = np.flatnonzero(pred != exp["pred"])
+        assert not wrong.size, (f"predict should return the index of the highest score in each row: for a (D={D}, H={H}, "
+                                f"C={C}) network, row {wrong[0]} has scores whose argmax is {int(exp['pred'][wrong[0]])}, "
+                                f"you predicted {int(pred[wrong[0]])}")
 
 
 # ------------------------------------------------------------------ Part 2: layers
+
+def _shape(rng, max_trailing=3):
+    """(N, d_1, ..., d_k): N from 1, k from 1 to max_trailing, each d from 1 to 4."""
+    return (_int(rng, 1, 5), *(_int(rng, 1, 4) for _ in range(_int(rng, 1, max_trailing))))
+
 
 AFFINE_FWD_OBS = """
 before = x.copy()
@@ -153,13 +306,15 @@ __obs__ = {"out": out, "unchanged": np.array_equal(x, before)}
 
 
 def test_affine_forward(probe):
-    rng = _rng(105)
-    for shape in [(2, 3, 4), (4, 6), (1, 6), (3, 2, 3), (2, 1, 2, 3)]:
-        D = int(np.prod(shape[1:]))
-        inputs = dict(x=rng.standard_normal(shape), w=rng.standard_normal((D, 5)), b=rng.standard_normal(5))
+    rng = probe.rng("affine_forward")
+    shapes = [_shape(rng) for _ in range(3)] + [(_int(rng, 2, 5), _int(rng, 2, 4), _int(rng, 2, 4))]
+    for shape in shapes:
+        D, M = int(np.prod(shape[1:])), _int(rng, 1, 6)
+        inputs = dict(x=rng.standard_normal(shape), w=rng.standard_normal((D, M)), b=rng.standard_normal(M))
         obs, exp = probe.run(AFFINE_FWD_OBS, **inputs), probe.reference(AFFINE_FWD_OBS, **inputs)
-        check_close(obs["out"], exp["out"], f"affine_forward for input shape {shape}", tol=1e-9,
-                    hint="flatten each example to a row of length D, then x @ w + b")
+        _close(probe, obs["out"], exp["out"], "affine_forward output",
+               f"affine_forward for x of shape {shape} and w of shape {(D, M)}", tol=1e-9,
+               hint="flatten each example to a row of length D (x.reshape(N, -1)), then x @ w + b")
         assert obs["unchanged"], "affine_forward must not modify its input"
 
 
@@ -170,16 +325,17 @@ __obs__ = {"dx": dx, "dw": dw, "db": db}
 
 
 def test_affine_backward(probe):
-    rng = _rng(106)
-    for shape in [(4, 2, 3), (7, 4), (1, 2, 2), (3, 2, 1, 2)]:
-        D = int(np.prod(shape[1:]))
-        inputs = dict(x=rng.standard_normal(shape), w=rng.standard_normal((D, 3)), b=rng.standard_normal(3),
-                      dout=rng.standard_normal((shape[0], 3)))
+    rng = probe.rng("affine_backward")
+    shapes = [_shape(rng) for _ in range(2)] + [(_int(rng, 2, 5), _int(rng, 2, 4), _int(rng, 2, 4))]
+    for shape in shapes:
+        D, M = int(np.prod(shape[1:])), _int(rng, 1, 6)
+        inputs = dict(x=rng.standard_normal(shape), w=rng.standard_normal((D, M)), b=rng.standard_normal(M),
+                      dout=rng.standard_normal((shape[0], M)))
         obs, exp = probe.run(AFFINE_BWD_OBS, **inputs), probe.reference(AFFINE_BWD_OBS, **inputs)
         for k, hint in (("dx", "dx has the shape of x: reshape the (N, D) result back"), ("dw", "dw = x_flat.T @ dout"),
                         ("db", "the bias gradient sums dout over the batch")):
-            check_shape(obs[k], exp[k].shape, f"{k} for input shape {shape}")
-            check_close(obs[k], exp[k], f"{k} for input shape {shape}", tol=1e-9, hint=hint)
+            _close(probe, obs[k], exp[k], f"affine_backward {k}", f"{k} for x of shape {shape} and w of shape {(D, M)}",
+                   tol=1e-9, hint=hint)
 
 
 RELU_FWD_OBS = """
@@ -190,9 +346,12 @@ __obs__ = {"out": out, "unchanged": np.array_equal(x, before)}
 
 
 def test_relu_forward(probe):
-    for x in (np.linspace(-0.5, 0.5, num=12).reshape(3, 4), _rng(107).standard_normal((2, 3, 4))):
+    rng = probe.rng("relu_forward")
+    for shape in (_shape(rng, 1), _shape(rng, 3)):
+        x = _log_uniform(rng, 0.01, 100.0) * rng.standard_normal(shape)
         obs, exp = probe.run(RELU_FWD_OBS, x=x), probe.reference(RELU_FWD_OBS, x=x)
-        check_close(obs["out"], exp["out"], f"relu_forward for shape {x.shape}", tol=1e-12)
+        _close(probe, obs["out"], exp["out"], "relu_forward output", f"relu_forward for x of shape {shape}", tol=1e-12,
+               hint="max(0, x) element-wise")
         assert obs["unchanged"], "relu_forward must not modify its input (the cache holds it)"
 
 
@@ -202,34 +361,49 @@ __obs__ = {"dx": relu_backward(dout, relu_forward(x)[1])}
 
 
 def test_relu_backward(probe):
-    rng = _rng(108)
-    for shape in [(6, 5), (4, 3, 5)]:
+    rng = probe.rng("relu_backward")
+    for shape in ((_int(rng, 3, 8), _int(rng, 3, 8)), _shape(rng, 3)):
         x = rng.standard_normal(shape)
-        x[np.abs(x) < 1e-3] = 0.5
-        inputs = dict(x=x, dout=rng.standard_normal(shape))
+        x = np.where(np.abs(x) < 1e-3, 0.5, x)  # no input on the kink
+        inputs = dict(x=_log_uniform(rng, 0.01, 100.0) * x, dout=rng.standard_normal(shape))
         obs, exp = probe.run(RELU_BWD_OBS, **inputs), probe.reference(RELU_BWD_OBS, **inputs)
-        check_close(obs["dx"], exp["dx"], f"ReLU dx for shape {shape}", tol=1e-12,
-                    hint="the gradient passes where the *input* x was positive, whatever the sign of dout")
+        _close(probe, obs["dx"], exp["dx"], "relu_backward dx", f"relu_backward's dx for x of shape {shape}", tol=1e-12,
+               hint="the gradient passes where the *input* x was positive, whatever the sign of dout")
 
 
 SOFTMAX_OBS = """
 loss, d = softmax_loss(s, y)
 loss_shift, d_shift = softmax_loss(s + shift, y)
-__obs__ = {"loss": loss, "d": d, "loss_shift": loss_shift, "d_shift": d_shift}
+loss_spread, d_spread = softmax_loss(s + spread, y)
+__obs__ = {"loss": loss, "d": d, "loss_shift": loss_shift, "d_shift": d_shift, "loss_spread": loss_spread, "d_spread": d_spread}
 """
 
 
 def test_softmax_loss(probe):
-    rng = _rng(109)
-    for scale, (N, C) in ((1e-3, (50, 10)), (1.0, (6, 4)), (3.0, (8, 5))):
-        inputs = dict(s=scale * rng.standard_normal((N, C)), y=rng.integers(C, size=N), shift=1000 * rng.standard_normal((N, 1)))
+    rng = probe.rng("softmax_loss")
+    for scale in (_log_uniform(rng, 1e-4, 1e-2), _log_uniform(rng, 0.3, 5.0)):
+        N, C = _int(rng, 1, 12), _int(rng, 2, 10)
+        shift = rng.choice([-1.0, 1.0], size=(N, 1)) * rng.uniform(800.0, 3000.0, size=(N, 1))
+        spread = rng.uniform(-1500.0, 1500.0, size=(N, C))  # scores far apart within each row
+        inputs = dict(s=scale * rng.standard_normal((N, C)), y=rng.integers(C, size=N), shift=shift, spread=spread)
         obs, exp = probe.run(SOFTMAX_OBS, **inputs), probe.reference(SOFTMAX_OBS, **inputs)
-        check_close(obs["loss"], exp["loss"], f"softmax loss (scores of scale {scale})", tol=1e-9,
-                    hint="the mean over the batch of -log(softmax probability of the correct class)")
-        check_close(obs["d"], exp["d"], f"softmax dscores (scores of scale {scale})", tol=1e-7,
-                    hint="(softmax probabilities - one-hot labels) / N")
-        check_close(obs["loss_shift"], exp["loss"], "softmax loss after adding a large constant to each row", tol=1e-8,
-                    hint="softmax is invariant to a per-row shift: subtract each row's own maximum")
+        what = f"{N} x {C} scores of scale {scale:.2g}"
+        _close(probe, obs["loss"], exp["loss"], "softmax loss", f"the softmax loss for {what}", tol=1e-9,
+               hint="the mean over the batch of -log(softmax probability of the correct class)")
+        _close(probe, obs["d"], exp["d"], "softmax dscores", f"softmax dscores for {what}", tol=1e-9,
+               hint="(softmax probabilities - one-hot labels) / N")
+        stable = "softmax is invariant to a per-row shift: subtract each row's own maximum before exponentiating"
+        _close(probe, obs["loss_shift"], exp["loss"], "softmax loss after a large per-row shift",
+               f"the softmax loss for {what} after adding a constant of size ~1000 (either sign) to each row", tol=1e-9,
+               hint=stable)
+        _close(probe, obs["d_shift"], exp["d"], "softmax dscores after a large per-row shift",
+               f"softmax dscores for {what} after adding a constant of size ~1000 (either sign) to each row", tol=1e-6,
+               hint=stable + " (in the gradient too)")
+        wide = "np.exp overflows for score differences in the hundreds: subtract each row's maximum (not its minimum)"
+        _close(probe, obs["loss_spread"], exp["loss_spread"], "softmax loss for scores ~1000 apart",
+               f"the softmax loss for {what} plus offsets up to 1500 in each row", tol=1e-9, hint=wide)
+        _close(probe, obs["d_spread"], exp["d_spread"], "softmax dscores for scores ~1000 apart",
+               f"softmax dscores for {what} plus offsets up to 1500 in each row", tol=1e-6, hint=wide)
 
 
 SVM_OBS = """
@@ -239,44 +413,64 @@ __obs__ = {"loss": loss, "d": d}
 
 
 def test_svm_loss(probe):
-    rng = _rng(110)
-    for scale, (N, C) in ((1e-3, (50, 10)), (2.0, (8, 5)), (1.0, (4, 3))):
+    rng = probe.rng("svm_loss")
+    for scale in (_log_uniform(rng, 1e-4, 1e-2), _log_uniform(rng, 0.3, 3.0)):
+        N, C = _int(rng, 1, 12), _int(rng, 2, 10)
         s = scale * rng.standard_normal((N, C))
-        inputs = dict(s=s, y=rng.integers(C, size=N))
-        obs, exp = probe.run(SVM_OBS, **inputs), probe.reference(SVM_OBS, **inputs)
-        check_close(obs["loss"], exp["loss"], f"SVM loss (scores of scale {scale})", tol=1e-9,
-                    hint="sum over wrong classes of max(0, s_j - s_y + 1), averaged over the batch; the correct class adds nothing")
-        check_close(obs["d"], exp["d"], f"SVM dscores (scores of scale {scale})", tol=1e-9)
+        y = rng.integers(C, size=N)
+        # no margin on the hinge's kink: |s_j - s_y + 1| >= 1e-3 for every wrong class j
+        margin = s - s[np.arange(N), y][:, None] + 1.0
+        s = s + np.where(np.abs(margin) < 1e-3, 2e-3, 0.0) * (np.arange(C)[None, :] != y[:, None])
+        obs, exp = probe.run(SVM_OBS, s=s, y=y), probe.reference(SVM_OBS, s=s, y=y)
+        what = f"{N} x {C} scores of scale {scale:.2g}"
+        _close(probe, obs["loss"], exp["loss"], "SVM loss", f"the SVM loss for {what}", tol=1e-9,
+               hint="sum over wrong classes of max(0, s_j - s_y + 1), averaged over the batch; the correct class adds nothing")
+        _close(probe, obs["d"], exp["d"], "SVM dscores", f"SVM dscores for {what}", tol=1e-9,
+               hint="+1/N for each wrong class with a positive margin, and minus their count / N for the correct class")
 
 
 # ------------------------------------------------------------------ Part 3: FullyConnectedNet
 
 FC_INIT_OBS = """
 m = FullyConnectedNet([int(h) for h in hidden], input_dim=int(dims[0]), num_classes=int(dims[1]),
-                      weight_scale=float(scale), seed=1)
+                      weight_scale=float(scale), seed=int(seed))
 __obs__ = {"names": np.array(sorted(m.params)), **{"shape_" + k: np.array(v.shape) for k, v in m.params.items()},
-           "w_std": np.std(m.params["W1"]), "w_mean": np.mean(m.params["W1"]),
-           "b_abs": max(float(np.abs(v).max()) for k, v in m.params.items() if k.startswith("b"))}
+           **{"std_" + k: np.std(v) for k, v in m.params.items() if k.startswith("W")},
+           **{"mean_" + k: np.mean(v) for k, v in m.params.items() if k.startswith("W")},
+           "b_abs": max([float(np.abs(v).max()) for k, v in m.params.items() if k.startswith("b") and v.size] + [0.0])}
 """
 
 
 def test_fc_init(probe):
-    for hidden, dims, scale in (([], (9, 4), 0.3), ([4], (9, 4), 0.3), ([3, 5, 2, 6], (9, 4), 0.3), ([200, 200], (300, 10), 0.05)):
-        inputs = dict(hidden=np.array(hidden, dtype=int), dims=np.array(dims), scale=scale)
+    rng = probe.rng("fc_init")
+    cases = [[_int(rng, 1, 8) for _ in range(depth)] for depth in (0, _int(rng, 1, 2), _int(rng, 3, 5))]
+    for hidden in cases:
+        dims, scale = (_int(rng, 2, 12), _int(rng, 2, 10)), _log_uniform(rng, 1e-3, 1.0)
+        inputs = dict(hidden=np.array(hidden, dtype=int), dims=np.array(dims), scale=scale, seed=_seed(rng))
         obs, exp = probe.run(FC_INIT_OBS, **inputs), probe.reference(FC_INIT_OBS, **inputs)
-        assert list(obs["names"]) == list(exp["names"]), f"hidden_dims={hidden}: params should have keys {list(exp['names'])}, got {list(obs['names'])}"
+        net = f"hidden_dims={hidden}, input_dim={dims[0]}, num_classes={dims[1]}"
+        assert list(obs["names"]) == list(exp["names"]), f"{net}: params should have keys {list(exp['names'])}, got {list(obs['names'])}"
         for k in exp:
             if k.startswith("shape_"):
-                assert tuple(obs[k]) == tuple(exp[k]), f"hidden_dims={hidden}: {k[6:]} has shape {tuple(obs[k])}, expected {tuple(exp[k])}"
-        assert float(obs["b_abs"]) == 0.0, "biases should start at zero"
-        if hidden == [200, 200]:
-            assert abs(float(obs["w_std"]) - scale) < 0.1 * scale and abs(float(obs["w_mean"])) < 0.1 * scale, \
-                "weights should be drawn from N(0, weight_scale**2)"
+                assert tuple(np.atleast_1d(obs[k])) == tuple(exp[k]), \
+                    f"{net}: {k[6:]} has shape {tuple(np.atleast_1d(obs[k]))}, expected {tuple(exp[k])}"
+        assert float(obs["b_abs"]) == 0.0, f"{net}: biases should start at zero"
+    # large layers: the spread of every weight matrix, measured
+    hidden = [_int(rng, 100, 160), _int(rng, 100, 160)]  # >= 15000 weights a matrix: both estimates within ~0.01
+    dims, scale = (_int(rng, 150, 250), _int(rng, 150, 250)), _log_uniform(rng, 1e-3, 1.0)
+    inputs = dict(hidden=np.array(hidden), dims=np.array(dims), scale=scale, seed=_seed(rng))
+    obs = probe.run(FC_INIT_OBS, **inputs)
+    for i in range(1, len(hidden) + 2):
+        std, mean = float(obs[f"std_W{i}"]), float(obs[f"mean_W{i}"])
+        msg = (f"W{i} of a network with hidden_dims={hidden} and weight_scale={scale:.3g} has mean {mean:.3g} and "
+               f"standard deviation {std:.3g}: every weight matrix should be drawn from N(0, weight_scale**2)")
+        probe.below("weight std / weight_scale - 1", abs(std / scale - 1.0), 0.25, msg)
+        probe.below("weight mean / weight_scale", abs(mean / scale), 0.3, msg)
 
 
 FC_LOSS_OBS = """
 m = FullyConnectedNet([int(h) for h in hidden], input_dim=X.shape[1], num_classes=int(C), reg=float(reg),
-                      weight_scale=0.5, seed=5)
+                      weight_scale=0.5, seed=int(seed))
 for i in range(len(hidden) + 1):
     m.params["W%d" % (i + 1)] = Ws[i, :m.params["W%d" % (i + 1)].shape[0], :m.params["W%d" % (i + 1)].shape[1]].copy()
     m.params["b%d" % (i + 1)] = bs[i, :m.params["b%d" % (i + 1)].shape[0]].copy()
@@ -286,28 +480,30 @@ __obs__ = {"scores": m.loss(X), "loss": loss, **{"d" + k: v for k, v in grads.it
 
 
 def test_fc_loss(probe):
-    rng = _rng(111)
-    for hidden, reg in (([], 0.3), ([6, 7], 0.0), ([6, 7], 3.14), ([5, 4, 6], 0.9)):
-        C, D, N = 3, 6, 4
-        inputs = dict(hidden=np.array(hidden, dtype=int), C=C, reg=reg, X=rng.standard_normal((N, D)),
-                      y=rng.integers(C, size=N), Ws=0.6 * rng.standard_normal((len(hidden) + 1, 8, 8)),
-                      bs=0.5 + 0.1 * rng.standard_normal((len(hidden) + 1, 8)))
+    rng = probe.rng("fc_loss")
+    for depth, reg in ((_int(rng, 0, 1), 0.0), (_int(rng, 0, 1), _log_uniform(rng, 0.05, 3.0)),
+                       (_int(rng, 2, 3), _log_uniform(rng, 0.05, 3.0))):
+        hidden = [_int(rng, 2, 8) for _ in range(depth)]
+        C, D, N = _int(rng, 2, 6), _int(rng, 2, 8), _int(rng, 1, 6)
+        inputs = dict(hidden=np.array(hidden, dtype=int), C=C, reg=reg, seed=_seed(rng), X=rng.standard_normal((N, D)),
+                      y=rng.integers(C, size=N), Ws=0.6 * rng.standard_normal((depth + 1, 8, 8)),
+                      bs=0.5 * rng.standard_normal((depth + 1, 8)))
         obs, exp = probe.run(FC_LOSS_OBS, **inputs), probe.reference(FC_LOSS_OBS, **inputs)
-        depth = f"{len(hidden) + 1}-layer net (reg={reg})"
-        check_close(obs["scores"], exp["scores"], f"scores of a {depth}", tol=1e-9)
-        check_close(obs["loss"], exp["loss"], f"loss of a {depth}", tol=1e-9,
-                    hint="softmax loss plus 0.5 * reg * sum(W**2) over every weight matrix W1 ... WL")
+        net = f"a {depth + 1}-layer net (hidden_dims={hidden}, D={D}, C={C}, {N} examples, reg={reg:.4g})"
+        _close(probe, obs["scores"], exp["scores"], "FC scores", f"the scores of {net}", tol=1e-9)
+        _close(probe, obs["loss"], exp["loss"], "FC loss", f"the loss of {net}", tol=1e-9,
+               hint="softmax loss plus 0.5 * reg * sum(W**2) over every weight matrix W1 ... WL")
         for k in exp:
             if k.startswith("d"):
-                assert k in obs, f"grads has no entry {k[1:]!r}"
-                check_close(obs[k], exp[k], f"gradient {k[1:]} in a {depth}", tol=1e-7)
+                assert k in obs, f"{net}: grads has no entry {k[1:]!r}"
+                _close(probe, obs[k], exp[k], "FC gradients", f"gradient {k[1:]} of {net}", tol=1e-7,
+                       hint="walk the caches backwards; every weight gradient gets + reg * W")
 
 
 # ------------------------------------------------------------------ Part 4: real data
 
 OVERFIT_OBS = """
 X50, y50 = small_data["X_train"], small_data["y_train"]
-scores_all = overfit_model.loss(X50)
 __obs__ = {"X": X50, "y": y50, "history": np.asarray(solver.train_acc_history, dtype=float),
            "n_epochs": solver.epoch, **{k: v for k, v in overfit_model.params.items()}}
 """
@@ -328,62 +524,140 @@ def test_overfit_small(probe):
                                                  f"by the last epoch (got {history[-1] if history.size else 'nothing'}): "
                                                  "try a larger learning rate or another weight scale")
     # the Solver keeps the best-validation epoch's parameters, whose training accuracy it recorded
-    assert np.any(np.abs(history - acc) < 1e-12), (f"the model's parameters classify {acc:.0%} of the 50 examples, "
-                                                   "which matches no epoch of solver.train_acc_history")
+    probe.below("kept parameters' accuracy vs the recorded epochs", float(np.min(np.abs(history - acc))), 1e-9,
+                f"the model's parameters classify {acc:.0%} of the 50 examples, which matches no epoch of "
+                "solver.train_acc_history")
 
 
 TUNE_OBS = """
 best_net, best_val, results = tune_two_layer_net(
-    {"X_train": Xa, "y_train": ya, "X_val": Xb, "y_val": yb}, hidden_size=10,
-    learning_rates=[float(v) for v in lrs], regs=[float(v) for v in regs], num_iters=int(iters), batch_size=int(bs), seed=3)
+    {"X_train": Xa, "y_train": ya, "X_val": Xb, "y_val": yb}, hidden_size=int(hidden), learning_rates=[float(v) for v in lrs],
+    regs=[float(v) for v in regs], num_iters=int(iters), batch_size=int(bs), learning_rate_decay=float(decay), seed=int(seed))
 keys = sorted(results)
-__obs__ = {"best_val": best_val, "keys": np.array(keys, dtype=float), "vals": np.array([results[k] for k in keys], dtype=float),
+vals = np.array([results[k] for k in keys], dtype=float)
+# the returned network must be the one trained for its configuration: train each best configuration again here
+again = []
+for (lr, reg), (_, val) in zip(keys, vals):
+    if val == max(vals[:, 1]):
+        net = TwoLayerNet(Xa.shape[1], int(hidden), int(max(ya.max(), yb.max())) + 1, std=1e-4, seed=int(seed))
+        net.train(Xa, ya, Xb, yb, learning_rate=lr, learning_rate_decay=float(decay), reg=reg, num_iters=int(iters),
+                  batch_size=int(bs))
+        again.append(max(float(np.max(np.abs(net.params[k] - best_net.params[k]))) for k in net.params))
+__obs__ = {"best_val": best_val, "keys": np.array(keys, dtype=float), "vals": vals, "again": np.array(again),
            **{"best_" + k: v for k, v in best_net.params.items()}}
 """
 
 
+def _blobs(rng, C, D, n_train, n_val, spread):
+    """Gaussian classes around well-separated centres (``spread`` apart along orthogonal directions)."""
+    centres = spread * np.linalg.qr(rng.standard_normal((D, D)))[0][:C]
+    ya, yb = rng.integers(C, size=n_train), rng.integers(C, size=n_val)
+    return dict(Xa=centres[ya] + rng.standard_normal((n_train, D)), ya=ya, Xb=centres[yb] + rng.standard_normal((n_val, D)), yb=yb)
+
+
 def test_tune_two_layer_net(probe):
-    rs = np.random.RandomState(0)
-    centers = 4 * rs.randn(3, 8)
-    la, lb = rs.randint(3, size=300), rs.randint(3, size=150)
-    easy = dict(Xa=centers[la] + rs.randn(300, 8), ya=la, Xb=centers[lb] + rs.randn(150, 8), yb=lb)
-    rs2 = np.random.RandomState(4)
-    c2 = 1.2 * rs2.randn(3, 8)
-    ltr, lva = rs2.randint(3, size=200), rs2.randint(3, size=400)
-    noisy = dict(Xa=c2[ltr] + rs2.randn(200, 8), ya=ltr, Xb=c2[lva] + rs2.randn(400, 8), yb=lva)
-    for data, lrs, regs, iters, bs, floor in ((easy, [1e-1, 1e-7], [1e-3], 150, 50, 0.9),
-                                             (easy, [1e-7, 3e-2, 1e-1], [1e-3, 5.0], 150, 50, 0.9),
-                                             (noisy, [0.3, 1.0], [1e-2], 100, 20, 0.9)):
-        obs = probe.run(TUNE_OBS, lrs=np.array(lrs), regs=np.array(regs), iters=iters, bs=bs, **data)
+    rng = probe.rng("tune_two_layer_net")
+    cases = []
+    # well-separated classes: a good learning rate reaches 100 % from the tiny initialisation; the useless 1e-7
+    # comes last in one grid (returning the last network fails) and first in the other (returning the first fails)
+    for order in ("bad last", "bad first"):
+        C, D = _int(rng, 2, 3), _int(rng, 5, 8)
+        good = _log_uniform(rng, 0.4, 1.2)
+        lrs = [good, 1e-7] if order == "bad last" else [1e-7, good]
+        regs = [_log_uniform(rng, 1e-4, 1e-2) for _ in range(2 if order == "bad last" else 1)]
+        cases.append((_blobs(rng, C, D, 120, 100, 10.0), C, lrs, regs, 0.9))
+    for data, C, lrs, regs, floor in cases:
+        D = data["Xa"].shape[1]
+        inputs = dict(lrs=np.array(lrs), regs=np.array(regs), iters=_int(rng, 40, 60), bs=_int(rng, 15, 30),
+                      hidden=_int(rng, 8, 14), decay=float(rng.uniform(0.8, 0.99)), seed=_seed(rng), **data)
+        obs = probe.run(TUNE_OBS, **inputs)
+        what = (f"tune_two_layer_net(learning_rates={[float(f'{v:.3g}') for v in lrs]}, regs={[float(f'{v:.3g}') for v in regs]}, "
+                f"num_iters={inputs['iters']}, batch_size={inputs['bs']}, hidden_size={inputs['hidden']})")
         grid = sorted((lr, reg) for lr in lrs for reg in regs)
         keys = [tuple(k) for k in np.atleast_2d(obs["keys"])]
-        assert len(keys) == len(grid) and np.allclose(keys, grid), "results should have one entry per (learning_rate, reg) pair of the grid"
+        assert len(keys) == len(grid) and np.allclose(keys, grid, rtol=1e-12, atol=0), \
+            f"{what}: results should have one entry per (learning_rate, reg) pair of the grid"
         vals = np.atleast_2d(obs["vals"])
-        assert vals.shape == (len(grid), 2) and np.all((vals >= 0) & (vals <= 1)), "results values should be (train_acc, val_acc) fractions"
+        assert vals.shape == (len(grid), 2) and np.all((vals >= 0) & (vals <= 1)), \
+            f"{what}: results values should be (train_acc, val_acc) fractions"
         best_val = float(obs["best_val"])
-        assert abs(best_val - vals[:, 1].max()) < 1e-12, "best_val should be the highest validation accuracy in results"
-        assert best_val >= floor, f"the best validation accuracy should reach {floor} on these classes, got {best_val:.3f}"
-        net = ref.TwoLayerNet(8, 10, 3)
+        probe.below("best_val vs the best validation accuracy in results", abs(best_val - vals[:, 1].max()), 1e-12,
+                    f"{what}: best_val ({best_val:.4f}) should be the highest validation accuracy in results ({vals[:, 1].max():.4f})")
+        probe.below("1 - best validation accuracy", 1.0 - best_val, 1.0 - floor,
+                    f"{what}: the best validation accuracy should reach {floor} on these classes, got {best_val:.3f}")
+        net = ref.TwoLayerNet(D, inputs["hidden"], C)
         net.params = {k[5:]: np.asarray(v, dtype=float) for k, v in obs.items() if k.startswith("best_")}
         measured = float(np.mean(net.predict(data["Xb"]) == data["yb"]))
-        assert abs(measured - best_val) < 1e-12, (f"the returned network scores {measured:.4f} on the validation set but "
-                                                  f"best_val is {best_val:.4f}: return the trained network you measured, "
-                                                  "not a new or a later one")
+        probe.below("returned network's validation accuracy vs best_val", abs(measured - best_val), 1e-12,
+                    f"{what}: the returned network scores {measured:.4f} on the validation set but best_val is {best_val:.4f}: "
+                    "return the trained network you measured, not a new or a later one")
+        again = np.atleast_1d(obs["again"])
+        probe.below("returned network vs its configuration trained again", float(np.min(again)) if again.size else np.inf,
+                    1e-12, f"{what}: the returned network is not what TwoLayerNet(input_size, hidden_size, num_classes, "
+                           "std=1e-4, seed=seed).train(...) gives for its (learning_rate, reg) with the given num_iters, "
+                           "batch_size and learning_rate_decay: train every configuration with all the settings passed in")
+
+
+# ------------------------------------------------------------------ kernel-free runs of the checks
+
+# The notebook as it stands before a variant's cells replace some of it: the given cells' names
+# (setup's imports, the toy problem, the affine-ReLU sandwich, load_data in the smoke profile) and
+# the reference answers of every other cell, defined *in the namespace* as in the kernel (so that
+# tune_two_layer_net trains the namespace's TwoLayerNet, FullyConnectedNet uses its layers). Executed
+# before a variant's cells in kernel-free tests (tests/test_check_draws.py); the overfitting cell,
+# which trains, runs in :func:`_overfit_state`.
+VARIANT_PRELUDE = '''
+import numpy as np
+from coursekit import data as course_data
+from coursekit.flat import flat_splits
+from coursekit.solver import Solver
+
+PROFILE = "smoke"
+SETTINGS = dict(dataset="fashion-mnist", n_train=5000, n_val=1000, n_test=1000, image_shape=(28, 28))
+train_split, test_split = course_data.load(SETTINGS["dataset"], numpy=True)
+data = flat_splits(train_split, test_split, n_train=SETTINGS["n_train"], n_val=SETTINGS["n_val"],
+                   n_test=SETTINGS["n_test"], seed=0)
+INPUT_DIM, NUM_CLASSES = data["X_train"].shape[1], int(data["y_train"].max()) + 1
+
+
+def __notebook_cells__():
+    from autograder import chapters
+    from autograder.build import reference_code
+    for cell in chapters.load("two_layer_net").cells:
+        if cell.role == "solution" and cell.grade_id != "overfit_small":
+            yield reference_code(cell.source)
+        elif cell.role == "given" and cell.grade_id in ("toy_problem", "affine_relu"):
+            yield cell.source
+
+
+for __source__ in __notebook_cells__():
+    exec(compile(__source__, "<two_layer_net notebook cell>", "exec"), globals())
+del __source__, __notebook_cells__
+'''
+
+
+class _NoPlots:
+    """``plt`` for a notebook cell run outside a kernel: every call does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _overfit_state(namespace: dict) -> dict:
     """What the notebook's overfitting cell leaves behind (``small_data``, ``overfit_model``,
-    ``solver``) when answered with the reference: the state ``test_overfit_small`` reads.
-    (``namespace``: the answers under test; this state does not depend on them.)"""
-    from coursekit.solver import Solver
+    ``solver``): the state ``test_overfit_small`` reads. A variant's namespace already ran its own
+    overfit cell (after :data:`VARIANT_PRELUDE`); otherwise the reference cell runs here, on the
+    namespace's ``FullyConnectedNet``, after the given cells."""
+    names = ("small_data", "overfit_model", "solver")
+    if all(n in namespace for n in names):
+        return {n: namespace[n] for n in names}
+    from autograder import chapters
 
-    rng = np.random.default_rng(0)
-    small = {"X_train": rng.standard_normal((50, 20)), "y_train": rng.integers(4, size=50),
-             "X_val": rng.standard_normal((10, 20)), "y_val": rng.integers(4, size=10)}
-    model = ref.FullyConnectedNet([30], input_dim=20, num_classes=4, weight_scale=0.1, seed=0)
-    solver = Solver(model, small, optim_config={"learning_rate": 0.5}, num_epochs=30, batch_size=25, verbose=False)
-    solver.train()
-    return {"small_data": small, "overfit_model": model, "solver": solver}
+    ns = dict(namespace)
+    exec(compile(VARIANT_PRELUDE, "<two_layer_net prelude>", "exec"), ns)
+    ns["plt"] = _NoPlots()
+    exec(compile(chapters.load("two_layer_net").solutions["overfit_small"], "<overfit_small>", "exec"), ns)
+    return {n: ns[n] for n in names}
 
 
 # check name -> (namespace -> notebook state it reads beyond the student's functions), for kernel-free tests of the checks
