@@ -28,7 +28,7 @@ V1_CONTROLLERS = ("pids", "memory", "cpu", "cpuacct")
 
 def layout() -> str | None:
     """'v2', 'v1' or None: which cgroup layout this machine offers to this (root) process."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or os.environ.get("COURSE_ISOLATION", "auto") == "off":
         return None
     if (ROOT / "cgroup.controllers").exists():
         needed = {"pids", "memory", "cpu"}

@@ -203,11 +203,11 @@ def prepare_template(chapters, work: Path) -> Path:
             raise RuntimeError(f"could not generate {chapter} for grading:\n{result.get('error') or result.get('log')}")
     shutil.rmtree(template / "release", ignore_errors=True)
     staging = TEMPLATE_CACHE / f".{cached.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(template, staging)
     try:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(template, staging)
         staging.rename(cached)  # atomic: concurrent runs never see half a template
-    except OSError:
+    except OSError:  # another run was first, or the cache is not writable (another user): no cache
         shutil.rmtree(staging, ignore_errors=True)
     return template
 
@@ -306,7 +306,9 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
         return row
     from coursekit.data import data_root
 
-    lease = uids.claim() if os.geteuid() == 0 else None
+    from .sandbox import isolation_available
+
+    lease = uids.claim() if isolation_available() else None
     group = cgroup.create(f"{os.getpid()}-{lease.uid}", limits) if lease else None
     job = Job(str(course), sub.chapter, sub.student, limits, seed=seed, uid=lease.uid if lease else None,
               cgroup=group.name if group else "", data=str(data_root().resolve()),

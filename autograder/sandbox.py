@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import os
 import resource
 import shutil
@@ -270,9 +271,15 @@ if __name__ == "__main__":
     main()
 
 
+def isolation_wanted() -> bool:
+    """``COURSE_ISOLATION=off`` grades in the weaker mode on purpose (to debug a notebook's grading)."""
+    return os.environ.get("COURSE_ISOLATION", "auto") != "off"
+
+
+@functools.lru_cache(maxsize=None)
 def isolation_available() -> bool:
     """Whether kernels can be isolated here: root, and the namespaces can be entered (tried in a child)."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not isolation_wanted():
         return False
     pid = os.fork()
     if pid == 0:

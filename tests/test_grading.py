@@ -137,3 +137,21 @@ def test_a_broken_grading_environment_stops_before_any_student_is_graded(tmp_pat
     assert "canary" in proc.stderr and name in proc.stderr and "no student was graded" in proc.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
     assert not (tmp_path / "out" / "work" / "runs" / f"kim__{name}").exists()
+
+
+def test_without_isolation_grading_still_works_and_says_so(tmp_path):
+    """Where the machine gives no namespaces or cgroups (a laptop, a container; here forced with
+    COURSE_ISOLATION=off) the same class gets the same grades, and the summary names the weaker mode."""
+    from autograder.demo import write_demo_submissions
+
+    write_demo_submissions(tmp_path / "class")
+    runs = {}
+    for mode in ("auto", "off"):
+        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out",
+                               str(tmp_path / mode), "--workers", "2", "--seed", "1"], capture_output=True, text=True,
+                              timeout=600, env={**os.environ, "COURSE_ISOLATION": mode})
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        runs[mode] = (proc.stdout, {k: v["score"] for k, v in read_grades(tmp_path / mode / "grades.csv").items()})
+    assert runs["off"][1] == runs["auto"][1]
+    assert "WEAKER MODE" in runs["off"][0]
+    assert json.loads((tmp_path / "off" / "run.json").read_text())["isolation"].startswith("isolation: WEAKER MODE")

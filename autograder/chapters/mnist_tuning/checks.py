@@ -417,12 +417,13 @@ __obs__ = {"n_params": int(n_params), "out2": out2.float().numpy(), "out1": out1
 """
 
 
-def pattern_task(rng, n_classes=5, n_train=320, n_test=100):
-    """``n_classes`` classes of noisy stripes (orientation and frequency, random phase), each
-    labelled with a random one of the 10 outputs: a texture task that any working CNN, global
-    pooling included, learns in 20 Adam steps."""
+def pattern_task(rng, n_classes=5, n_train=480, n_test=100):
+    """``n_classes`` classes of noisy stripes (each its own orientation, 36 degrees apart, and a
+    random one of two frequencies; random phase), each labelled with a random one of the 10
+    outputs: a texture task that any working CNN, global pooling included, learns in 30 Adam steps."""
     yy, xx = np.mgrid[:28, :28].astype(np.float32)
-    patterns = rng.permutation(10)[:n_classes]             # 5 orientations x 2 frequencies
+    # pattern c: orientation 36 * (c % 5) degrees, period 4 pixels (c < 5) or 8 (c >= 5)
+    patterns = rng.permutation(5)[:n_classes] + 5 * rng.integers(2, size=n_classes)
     outputs = rng.permutation(10)[:n_classes]
 
     def sample(n):
@@ -471,9 +472,9 @@ def test_network(probe):
         raise AssertionError("Net() returns probabilities (softmax); return the raw scores (logits) or "
                              "log-probabilities: cross_entropy applies log-softmax itself")
     acc = float(np.mean(scores.argmax(1) == test_y))
-    probe.below("network: test error on 5 stripe classes", 1 - acc, 0.6,
-                f"after 20 Adam steps on an easy 5-class stripe-pattern task, Net() classifies only {acc:.0%} of "
-                "new examples correctly (at least 40% expected; chance is 20%, a working small CNN reaches over 80%)")
+    probe.below("network: test error on 5 stripe classes", 1 - acc, 0.65,
+                f"after 30 Adam steps (batches of 16) on an easy 5-class stripe-pattern task, Net() classifies only {acc:.0%} of "
+                "new examples correctly (over 35% expected; chance is 20%, a working small CNN reaches over 70%)")
 
 
 # ------------------------------------------------------------------ training and evaluation
