@@ -67,6 +67,18 @@ class Chapter:
         """grade id -> the reference answer of every cell a student completes (markers removed)."""
         return {c.grade_id: reference_code(c.source) for c in self.cells if c.role == "solution"}
 
+    def tests_of(self, cell: str) -> list[str]:
+        """The test cells that test the solution cell ``cell``: those after it, up to the next solution cell."""
+        out, after = [], False
+        for c in self.cells:
+            if c.grade_id == cell:
+                after = True
+            elif after and c.role == "solution":
+                break
+            elif after and c.role == "tests":
+                out.append(c.grade_id)
+        return out
+
     @property
     def mutants(self) -> list:
         return list(self.catalogue.MUTANTS)
