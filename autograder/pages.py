@@ -29,8 +29,8 @@ def points_markdown(chapter: str) -> str:
     return "\n".join(rows)
 
 
-def points_table(chapter: str | None = None):
-    """Display :func:`points_markdown` (the chapter defaults to the page's folder, ``book/<chapter>/``)."""
+def points_table(chapter: str):
+    """:func:`points_markdown` as a displayable table (the exercise page's code cell ends with it)."""
     from IPython.display import Markdown
 
-    return Markdown(points_markdown(chapter or Path.cwd().name))
+    return Markdown(points_markdown(chapter))

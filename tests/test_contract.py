@@ -48,7 +48,7 @@ def test_exercise_page_points_equal_the_notebook(name):
              for c in build_notebook(name).cells if c.metadata["nbgrader"].get("grade")}
     assert built == ch.points
     page = (ROOT / "book" / name / "exercise.md").read_text()
-    assert "points_table()" in page and "autograder.pages" in page, "the exercise page shows the helper's table"
+    assert f'points_table("{name}")' in page and "autograder.pages" in page, "the exercise page shows the helper's table"
 
 
 # ---------------------------------------------------------------- a broken chapter is caught
