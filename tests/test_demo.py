@@ -36,7 +36,7 @@ def test_demo_class_grades_and_feedback(tmp_path):
         leaked = [s for s in hidden if s in html]
         assert not leaked, f"hidden test code in {student}'s feedback: {leaked[:3]}"
     grace = (tmp_path / "demo" / "feedback" / "grace_hopper" / "two_layer_net.html").read_text()
-    assert "multiply the learning rate by the decay after each epoch" in grace  # the hidden test's message reaches the student
+    assert "multiply the learning rate by the decay once after each epoch" in grace  # the hidden test's message reaches the student
 
 
 def write_class(folder, chapters_, attack_list):
