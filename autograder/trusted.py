@@ -189,26 +189,36 @@ class TrustedExecute(Execute):
         return self._cgroup_handle
 
     def _watch(self, group, stop: threading.Event, tripped: list) -> None:
-        """Interrupt the kernel when the cell's CPU time passes ``cell_cpu_s``; kill the sandbox
-        (the kernel is restarted) when the cell ignores the interrupt for 5 more CPU seconds.
-        When the process limit refuses a fork, kill every process but the kernel at once."""
+        """A cell's time limit, counted so that a neighbour's load cannot use it up.
+
+        The cell is interrupted when it has used ``cell_cpu_s`` seconds of CPU (all its processes,
+        from the control group), or has waited ``cell_cpu_s`` seconds of wall-clock time while its
+        processes used almost no CPU (a sleeping or hung kernel: waiting is not slowed by load,
+        computing is). If it is still running 5 s after the interrupt, the sandbox is killed and
+        the kernel restarted. When the process limit refuses a fork, every process but the
+        kernel is killed at once."""
         from .cgroup import sandbox_pids
 
         start, refused = group.cpu_seconds(), group.fork_failures()
+        last_cpu, last_t, idle, tripped_at = start, time.monotonic(), 0.0, None
         while not stop.wait(0.05):
             if group.fork_failures() > refused:  # a fork bomb hit the process limit: end its copies now
                 self._reap_strays(group)
                 refused = group.fork_failures()
-            used = group.cpu_seconds() - start
-            if not tripped and used > self.cell_cpu_s:
-                tripped.append(used)
+            now, cpu = time.monotonic(), group.cpu_seconds()
+            if cpu - last_cpu < 0.05 * (now - last_t):  # under 5 % of a core: waiting, not computing
+                idle += now - last_t
+            last_cpu, last_t = cpu, now
+            if tripped_at is None and (cpu - start > self.cell_cpu_s or idle > self.cell_cpu_s):
+                tripped.append("CPU" if cpu - start > self.cell_cpu_s else "idle")
+                tripped_at = now
                 kernel, _ = sandbox_pids(group)
                 if kernel:
                     try:
                         os.kill(kernel, signal.SIGINT)
                     except ProcessLookupError:
                         pass
-            elif tripped and used > tripped[0] + 5:
+            elif tripped_at is not None and now - tripped_at > 5:
                 group.kill()
                 return
 
@@ -233,9 +243,10 @@ class TrustedExecute(Execute):
             watchdog.join()
             self._reap_strays(group)
             if tripped:
+                what = ("used more than {} s of CPU time" if tripped[0] == "CPU" else
+                        "waited more than {} s without computing").format(self.cell_cpu_s)
                 cell.outputs.append(new_output("error", ename="CellTimeoutError", traceback=[],
-                                               evalue=f"the cell used more than {self.cell_cpu_s} s of CPU time "
-                                                      "(the time limit); it was interrupted"))
+                                               evalue=f"the cell {what} (the time limit); it was interrupted"))
 
     def _probe_runner(self, index):
         def runner(source: str):
