@@ -1,4 +1,5 @@
 """Attacks of the catalogue that can be checked without a kernel."""
+import numpy as np
 import pytest
 
 from autograder import chapters
@@ -53,3 +54,22 @@ def test_the_replay_attack_answers_a_replayed_run_and_no_fresh_one(chapter):
     # probes must be new in every run: the table cannot answer it, so the check cannot pass
     replayable = [name for name, hits in fresh.items() if all(hits)]
     assert not replayable, f"checks whose every probe repeats its inputs in another run: {replayable}"
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x.keys() == y.keys() and all(np.shape(x[k]) == np.shape(y[k]) and np.array_equal(x[k], y[k])
+                                                                 for k in x) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("chapter,check", [(name, check) for name in chapters.names() for check in chapters.load(name).checks])
+def test_hidden_inputs_are_drawn_from_the_run_seed(chapter, check):
+    """The same seed gives the same hidden inputs (a run can be reproduced); another seed, others."""
+    ch = chapters.load(chapter)
+
+    def inputs(seed):
+        return [{k: np.asarray(v) for k, v in given.items()} for name, _, given in probe_cells(ch, seed) if name == check]
+
+    first, again, other = inputs(11), inputs(11), inputs(12)
+    assert first, f"{check} sends no probe"
+    assert _same(first, again), f"{check}: one run seed must give the same hidden inputs"
+    assert not _same(first, other), f"{check}: another run seed must give other hidden inputs"
