@@ -4,7 +4,8 @@ Each submission is graded in a private course folder (a copy of the chapter's ge
 assignment and a gradebook of its own) by a separate worker process
 (:mod:`autograder.worker`) under a wall-clock timeout, so a crash, a hang or a malformed
 file only affects its own row. The trusted parent collects the results into
-``DIR/grades.csv`` (``student_id,assignment,score,max_score,status``) and copies nbgrader's
+``DIR/grades.csv`` (``student_id,assignment,score,max_score,status,manual_pending``: the last
+column counts the points of written answers still waiting for a person) and copies nbgrader's
 feedback HTML to ``DIR/feedback/<student>/<chapter>.html``.
 """
 from __future__ import annotations
@@ -65,6 +66,20 @@ class Row:
     @property
     def status_text(self) -> str:
         return self.status.text(self.detail)
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of written answers still waiting for a person (nbgrader's manually graded cells):
+        ``grade`` scores the autograded cells only, so these are part of ``max_score`` but not of
+        ``score`` until an instructor grades them in formgrader."""
+        from . import chapters
+        return chapters.load(self.chapter).manual_points
+
+    @property
+    def full_marks(self) -> bool:
+        """Every autograded point earned (the points waiting for a person are not counted)."""
+        return (self.status is Status.OK and self.max_score > 0
+                and abs(self.score - (self.max_score - self.manual_pending)) < 1e-9)
 
 
 @dataclass
@@ -369,9 +384,9 @@ def write_csv(rows: list[Row], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["student_id", "assignment", "score", "max_score", "status"])
+        w.writerow(["student_id", "assignment", "score", "max_score", "status", "manual_pending"])
         for r in sorted(rows, key=lambda r: (r.student, r.chapter)):
-            w.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status_text])
+            w.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status_text, f"{r.manual_pending:g}"])
 
 
 def write_skipped(skipped: list[Skipped], path: Path) -> None:
@@ -406,7 +421,7 @@ def write_canaries(names, folder: Path) -> list[Submission]:
 def check_canaries(rows: list[Row]) -> None:
     failed = []
     for row in rows:
-        if row.status is not Status.OK or row.max_score <= 0 or abs(row.score - row.max_score) > 1e-9:
+        if not row.full_marks:
             lost = [g for g, c in row.cells.items() if c.get("auto") and c["score"] < c["max_score"]]
             failed.append(f"{row.chapter}: the reference answers earned {row.score:g}/{row.max_score:g} "
                           f"[{row.status_text}]" + (f"; lost points in {', '.join(lost[:6])}" if lost else ""))

@@ -70,7 +70,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
     attack_rows = []
     for row in rows:
         kind, item = expect[(row.student, row.chapter)]
-        full = row.status is Status.OK and row.max_score > 0 and abs(row.score - row.max_score) < 1e-9
+        full = row.full_marks
         if kind == "full":
             good = full
             detail = f"{row.score:g}/{row.max_score:g} (expected full marks)"
@@ -94,7 +94,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             good = full
             counts["variant"][1] += 1
             counts["variant"][0] += good
-            failed = [c for c, v in row.cells.items() if v["score"] < v["max_score"]]
+            failed = [c for c, v in row.cells.items() if v.get("auto") and v["score"] < v["max_score"]]
             detail = f"{row.score:g}/{row.max_score:g}" + (f", lost points in {failed}" if failed else "")
         ok &= good
         echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status_text}]")

@@ -21,7 +21,7 @@ def read_grades(path):
 def test_demo_class_grades_and_feedback(tmp_path):
     report = run_demo(tmp_path / "demo", workers=2)
     grades = read_grades(report.csv_path)
-    assert list(next(csv.reader(open(report.csv_path)))) == ["student_id", "assignment", "score", "max_score", "status"]
+    assert list(next(csv.reader(open(report.csv_path)))) == ["student_id", "assignment", "score", "max_score", "status", "manual_pending"]
     full = grades[("ada_lovelace", "two_layer_net")]
     assert float(full["score"]) == float(full["max_score"]) == sum(chapters.load("two_layer_net").points.values())
     assert float(grades[("edsger_dijkstra", "two_layer_net")]["score"]) == 0

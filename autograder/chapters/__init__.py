@@ -63,6 +63,11 @@ class Chapter:
         return {c.grade_id: c.points for c in self.cells if c.role in ("tests", "answer") and c.points}
 
     @property
+    def manual_points(self) -> float:
+        """Points of the written answers a person grades (nbgrader's manually graded cells)."""
+        return float(sum(c.points for c in self.cells if c.role == "answer" and c.points))
+
+    @property
     def solutions(self) -> dict[str, str]:
         """grade id -> the reference answer of every cell a student completes (markers removed)."""
         return {c.grade_id: reference_code(c.source) for c in self.cells if c.role == "solution"}
