@@ -70,16 +70,20 @@ class Row:
     @property
     def manual_pending(self) -> float:
         """Points of written answers still waiting for a person (nbgrader's manually graded cells):
-        ``grade`` scores the autograded cells only, so these are part of ``max_score`` but not of
-        ``score`` until an instructor grades them in formgrader."""
-        from . import chapters
-        return chapters.load(self.chapter).manual_points
+        part of ``max_score`` but not of ``score`` until an instructor grades them in formgrader.
+        An answer left as the prompt is scored 0 by nbgrader itself and waits for nobody; when
+        the notebook could not be graded at all, every written answer waits."""
+        if not self.cells:
+            from . import chapters
+            return chapters.load(self.chapter).manual_points
+        return float(sum(c["max_score"] for c in self.cells.values() if c.get("pending")))
 
     @property
     def full_marks(self) -> bool:
-        """Every autograded point earned (the points waiting for a person are not counted)."""
-        return (self.status is Status.OK and self.max_score > 0
-                and abs(self.score - (self.max_score - self.manual_pending)) < 1e-9)
+        """Every autograded point earned (written answers, graded by a person, are not counted)."""
+        from . import chapters
+        manual = chapters.load(self.chapter).manual_points
+        return self.status is Status.OK and self.max_score > 0 and abs(self.score - (self.max_score - manual)) < 1e-9
 
 
 @dataclass
@@ -422,7 +426,7 @@ def check_canaries(rows: list[Row]) -> None:
     failed = []
     for row in rows:
         if not row.full_marks:
-            lost = [g for g, c in row.cells.items() if c.get("auto") and c["score"] < c["max_score"]]
+            lost = [g for g, c in row.cells.items() if not c.get("manual") and c["score"] < c["max_score"]]
             failed.append(f"{row.chapter}: the reference answers earned {row.score:g}/{row.max_score:g} "
                           f"[{row.status_text}]" + (f"; lost points in {', '.join(lost[:6])}" if lost else ""))
     if failed:

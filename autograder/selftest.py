@@ -94,7 +94,7 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             good = full
             counts["variant"][1] += 1
             counts["variant"][0] += good
-            failed = [c for c, v in row.cells.items() if v.get("auto") and v["score"] < v["max_score"]]
+            failed = [c for c, v in row.cells.items() if not v.get("manual") and v["score"] < v["max_score"]]
             detail = f"{row.score:g}/{row.max_score:g}" + (f", lost points in {failed}" if failed else "")
         ok &= good
         echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {detail}  [{row.status_text}]")

@@ -59,8 +59,10 @@ def read_scores(course: Path, chapter: str, student: str, result: JobResult) -> 
         sub = gb.find_submission(chapter, student)
         for nb in sub.notebooks:
             for grade in nb.grades:
+                manual = getattr(grade.cell, "cell_type", "code") == "markdown"   # a written answer
                 result.cells[grade.name] = {"score": grade.score, "max_score": grade.max_score,
-                                            "auto": grade.auto_score is not None}
+                                            "auto": grade.auto_score is not None, "manual": manual,
+                                            "pending": manual and bool(grade.needs_manual_grade)}
         result.score, result.max_score = float(sub.score), float(sub.max_score)
 
 

@@ -20,10 +20,11 @@ from .frn import FilterResponseNorm2d
 
 NORMS = ("bn", "frn", "gn", "none")
 
-# (kernel, output channels at width 1) of the nine convolutions, block by block
+# (kernel, output channels at width 1) of the nine convolutions, block by block; the last one
+# has ``num_classes`` outputs whatever is written here (10 for CIFAR-10)
 LAYOUT = (((5, 192), (1, 160), (1, 96)),
           ((5, 192), (1, 192), (1, 192)),
-          ((3, 192), (1, 192)))
+          ((3, 192), (1, 192), (1, 10)))
 
 
 def channels(c: int, width: float) -> int:

@@ -132,8 +132,8 @@ class NiN(nn.Module):
                                     nn.MaxPool2d(kernel_size=3, stride=2, padding=1), nn.Dropout(p=dropout))
         self.block2 = nn.Sequential(*conv(c[2], c[3], 5), *conv(c[3], c[4], 1), *conv(c[4], c[5], 1),
                                     nn.AvgPool2d(kernel_size=3, stride=2, padding=1), nn.Dropout(p=dropout))
-        self.block3 = nn.Sequential(*conv(c[5], c[6], 3))
-        self.classifier = nn.Conv2d(c[6], num_classes, kernel_size=1)
+        self.block3 = nn.Sequential(*conv(c[5], c[6], 3), *conv(c[6], c[7], 1))
+        self.classifier = nn.Conv2d(c[7], num_classes, kernel_size=1)
 
     def forward(self, x):
         x = self.block3(self.block2(self.block1(x)))
