@@ -8,7 +8,7 @@ WORKERS ?= 2
 export COURSE_PROFILE ?= smoke
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment bench bench-grade clean
+.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment bench bench-grade bench-pipeline clean
 
 course: setup data release book demo
 	@echo
@@ -69,7 +69,11 @@ grade: setup data
 bench-grade: setup data release
 	$(BIN)/python -m autograder.bench --workers $(WORKERS)
 
-bench: bench-grade
+# Input pipelines of the frn_vs_bn chapter: the original per-image DataLoader vs data on the device
+bench-pipeline: setup
+	$(BIN)/python -m solutions.frn_vs_bn.bench $(BENCH_ARGS)
+
+bench: bench-grade bench-pipeline
 
 # A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full
 experiment: setup

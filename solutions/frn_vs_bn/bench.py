@@ -111,7 +111,8 @@ def load_images(n: int, root=None):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m solutions.frn_vs_bn.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=50_000, help="training images per epoch (CIFAR-10: 50,000)")
+    parser.add_argument("--n", type=int, default=None,
+                        help="training images per epoch (default: CIFAR-10's 50,000 on a GPU, 1,024 on a CPU)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256, help="the original notebook's 256")
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),
@@ -120,6 +121,10 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=None)
     args = parser.parse_args(argv)
     device = pick_device(args.device)
+    if args.n is None:
+        args.n = 50_000 if device.type == "cuda" else 1024
+        if device.type != "cuda":
+            print("no GPU: timing 1,024 images per epoch on the CPU (the goal, >= 20x, is a GPU measurement)")
     images, labels, what = load_images(args.n, args.data)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
     print(f"NiN (BatchNorm, width 1), {len(labels):,} {what}, batch {args.batch_size}, {name}, torch {torch.__version__}")
