@@ -64,7 +64,7 @@ def test_release_has_no_solution_text(chapter):
     assert not [m for m in LEAK_MARKERS if m in text]
     leaked = [line for line in secret_lines(chapter) + check_lines(chapter) if line in text]
     assert not leaked, f"solution or hidden-test lines in the release notebook: {leaked[:5]}"
-    assert len(secret_lines(chapter)) > 50  # the scan is not vacuous
+    assert len(secret_lines(chapter)) > 30  # the scan is not vacuous (frn_vs_bn, the shortest, has 45 lines)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

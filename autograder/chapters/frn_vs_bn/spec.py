@@ -183,7 +183,7 @@ CELLS = [
     To compare normalisations, everything but the normalisation must be the same in every
     run. Concretely, for each variant:
 
-    1. seed PyTorch's generator with the **same seed** (`torch.manual_seed(seed)`), *then*
+    1. seed PyTorch's generator with the **same seed** (`torch.manual_seed`), *then*
        build a **new model**, so that every run starts from the same initial weights wherever
        the architectures agree;
     2. build a **new optimizer** on that model's parameters: an optimizer carries state
