@@ -192,7 +192,8 @@ def plot_curves(result: Result):
             mean = [100 * statistics.fmean(v) for v in zip(*curves)]
             ax.plot(range(1, len(mean) + 1), mean, marker="o" if len(mean) < 4 else None, color=f"C{i}",
                     label=NAMES.get(norm, norm))
-        ax.set(title=f"batch {b}", xlabel="epoch")
+        ax.set(title=f"batch {b}", xlabel="epoch", xlim=(0.5, hp.epochs + 0.5))
+        ax.set_xticks(range(1, hp.epochs + 1, max(1, hp.epochs // 8)))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test accuracy (%)")
     axes[0][-1].legend(fontsize=8)
