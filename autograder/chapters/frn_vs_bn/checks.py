@@ -182,6 +182,7 @@ for norm in NORMS:
     torch.manual_seed(0)
     net = NiN(norm, in_channels=int(cin), num_classes=int(k), width=float(width), dropout=float(p))
     nets[norm] = {"params": [list(t.shape) for t in net.parameters()],
+                  "names": [name for name, _ in net.named_parameters()],
                   "buffers": [list(t.shape) for t in net.buffers() if t.is_floating_point()],
                   "n": sum(t.numel() for t in net.parameters() if t.requires_grad),
                   "dropout": sorted(float(m.p) for m in net.modules() if isinstance(m, torch.nn.Dropout))}
@@ -236,18 +237,25 @@ __obs__ = {"out": out.double().numpy(), "train_differs": bool((train1 - train2).
 """
 
 
-def _draw_values(rng, shapes, kind):
-    """Random weights in the order of ``shapes``: 4-d and 1-d tensors of a NiN (conv weights ~ He,
-    biases and shifts ~ N(0, 0.3), scales of both signs), or its float buffers (BatchNorm's
-    running means ~ N(0, 0.5) and variances in [0.5, 2], eps)."""
+def _draw_values(rng, shapes, kind, names=()):
+    """Random weights in the order of ``shapes`` (roles from the reference's parameter ``names``):
+    convolution weights ~ He; scales (FRN's gamma, BatchNorm's and GroupNorm's weight) in
+    [0.5, 1.5], a fifth of them negative; FRN's thresholds tau ~ N(-0.2, 0.5), so that many
+    channels let negative values through; shifts and biases ~ N(0, 0.3). Float buffers:
+    BatchNorm's running means ~ N(0, 0.5) and variances in [0.5, 2], FRN's eps 1e-6."""
     parts = []
     for i, shape in enumerate(shapes):
         size = int(np.prod(shape))
+        name = names[i] if i < len(names) else ""
         if kind == "params" and len(shape) == 4:
             fan_in = shape[1] * shape[2] * shape[3]
             parts.append(rng.normal(0, math.sqrt(2.0 / fan_in), size))
+        elif kind == "params" and (name.endswith("gamma") or name.endswith(".weight")):
+            parts.append(rng.uniform(0.5, 1.5, size) * np.where(rng.random(size) < 0.2, -1.0, 1.0))
+        elif kind == "params" and name.endswith("tau"):
+            parts.append(rng.normal(-0.2, 0.5, size))
         elif kind == "params":
-            parts.append(rng.normal(0, 0.3, size) + (rng.uniform(0.6, 1.4, size) if i % 3 == 0 else 0))
+            parts.append(rng.normal(0, 0.3, size))
         elif len(shape) == 0:
             parts.append(np.full(1, 1e-6))
         elif i % 2 == 0:
@@ -295,7 +303,7 @@ def test_nin(probe):
             assert g["dropout"] == w["dropout"], (
                 f"{call.replace('norm', repr(norm))} has dropout layers with p = {g['dropout']}, expected "
                 f"{w['dropout']}: one dropout after each of the first two poolings, with the given p")
-            values = _draw_values(rng, [tuple(s) for s in w["params"]], "params")
+            values = _draw_values(rng, [tuple(s) for s in w["params"]], "params", w["names"])
             bvalues = _draw_values(rng, [tuple(s) for s in w["buffers"]], "buffers")
             x = rng.standard_normal((3, case["cin"], case["size"], case["size"])).astype(np.float32)
             inputs = dict(shape_inputs, norm=norm, values=values, bvalues=bvalues, x=x, seed=_seed(rng))
