@@ -1,0 +1,42 @@
+"""Every mutant of every chapter's catalogue fails the checks it names, kernel-free, on three
+per-run seeds (the selftest grades each mutant in a kernel at one seed)."""
+import pytest
+
+from autograder import chapters
+from autograder.limits import SELFTEST_SEED
+from autograder.trusted import ReferenceProbe, run_check
+
+SEEDS = (SELFTEST_SEED, 0, 1)
+
+
+class NoPlots:
+    """``plt`` for notebook cells run outside a kernel: every call does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def namespace(ch, cells: dict) -> dict:
+    """The notebook with ``cells`` replaced, as in the kernel: the reference answers, the given
+    cells (the chapter's ``VARIANT_PRELUDE``), then ``cells`` run over them."""
+    ns = dict(ch.reference)
+    exec(compile(getattr(ch.checks_module, "VARIANT_PRELUDE", ""), f"<{ch.name} prelude>", "exec"), ns)
+    ns["plt"] = NoPlots()
+    for cell, source in cells.items():
+        exec(compile(source, f"<{cell}>", "exec"), ns)
+    return ns
+
+
+CASES = [(name, m) for name in chapters.names() for m in chapters.load(name).mutants]
+
+
+@pytest.mark.parametrize("chapter, mutant", CASES, ids=[f"{c}-{m.name}" for c, m in CASES])
+def test_every_mutant_fails_the_checks_it_names_on_every_draw(chapter, mutant):
+    ch = chapters.load(chapter)
+    ns = namespace(ch, {mutant.cell: mutant.source(ch.solutions[mutant.cell])})
+    for check in mutant.catches:
+        make = getattr(ch.checks_module, "NOTEBOOK_STATE", {}).get(check)
+        state = make(ns) if make else None
+        for seed in SEEDS:
+            message = run_check(ch.checks[check], ReferenceProbe(ch, ns, state=state, seed=seed))
+            assert message, f"{chapter}: mutant {mutant.name} passes {check} with seed {seed}"
