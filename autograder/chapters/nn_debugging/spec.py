@@ -378,10 +378,11 @@ CELLS = [
     and 400 validation images of Fashion-MNIST that way, read them back with a `Dataset`, and
     train a small network three times: with the original notebook's batch order, with its
     weight decay, and with both passed through your fixes. Look at the curves: in file order the
-    loss falls to almost nothing within each class's run of batches and jumps when the next
-    class begins, and the network ends every epoch predicting the last classes it saw; under
-    weight decay 0.9 (1.8 % of every weight removed per step at learning rate 0.02) the loss
-    stalls far above the fixed run's, and the accuracy lags and wanders.
+    loss first falls to almost nothing on the first class's batches, jumps when the next class
+    begins, and soon sits near $\\ln 10$: the network learns each class only to forget it, and
+    ends every epoch predicting the last class it saw. Under weight decay 0.9 (1.8 % of every
+    weight removed per step at learning rate 0.02) the loss stalls far above the fixed run's,
+    and the accuracy lags and wanders.
     """),
     given(f"SPLITS = {data.SPLITS!r}", grade_id="png_splits"),
     given_source("png_dataset", data._write_split, data.read_csv, data.read_png, data.PngFolder),
@@ -439,7 +440,7 @@ CELLS = [
         ax_loss.plot(losses, color=color, lw=0.8, label=name)
         ax_acc.plot(range(1, len(accuracy) + 1), [100 * a for a in accuracy], "o-", color=color, label=name)
     ax_loss.axhline(math.log(10), color="k", ls=":", lw=0.8, label="ln(10)")
-    ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", title="training loss per step")
+    ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", ylim=(1e-3, 100), title="training loss per step")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100), xticks=range(1, sizes["epochs"] + 1),
                title="validation accuracy")
     ax_loss.legend(fontsize=7)
