@@ -140,15 +140,11 @@ def _load(net, names, flat):
     return net
 '''
 
-_TASK_NS: dict = {}
-
-
 def _task_namespace() -> dict:
-    if not _TASK_NS:
-        ns = {"np": np}
-        exec(compile(TASK, "<nn_debugging task>", "exec"), ns)
-        _TASK_NS.update(ns)
-    return _TASK_NS
+    """:data:`TASK`'s functions, here (a fresh namespace each time: nothing is shared between checks)."""
+    ns = {"np": np}
+    exec(compile(TASK, "<nn_debugging task>", "exec"), ns)
+    return ns
 
 
 def sorted_task(rng) -> dict:
@@ -660,10 +656,10 @@ results.append(_kinds(found))
 __obs__ = {"results": json.dumps(results), "same": np.array(same)}
 """
 
-CONVS = ["conv1.weight", "layer1.0.conv1.weight", "layer1.0.conv2.weight", "layer1.1.conv1.weight",
-         "layer1.1.conv2.weight"]
-LINEARS = ["fc1.weight", "fc2.weight"]
-NORMS = ["bn1", "layer1.0.bn1", "layer1.0.bn2", "layer1.1.bn1", "layer1.1.bn2"]
+CONVS = ("conv1.weight", "layer1.0.conv1.weight", "layer1.0.conv2.weight", "layer1.1.conv1.weight",
+         "layer1.1.conv2.weight")
+LINEARS = ("fc1.weight", "fc2.weight")
+NORMS = ("bn1", "layer1.0.bn1", "layer1.0.bn2", "layer1.1.bn1", "layer1.1.bn2")
 DEGENERATE_HINTS = {
     "nan": "any NaN makes a tensor degenerate, in a parameter or in a buffer (BatchNorm's running statistics are "
            "buffers: read model.state_dict(), not only parameters())",
@@ -781,14 +777,14 @@ __obs__ = {"results": json.dumps([[str(n) for n in r] if isinstance(r, (list, tu
                                   for r in results])}
 """
 
-GRADIENT_CASES = [
+GRADIENT_CASES = (
     "a healthy model after one backward pass",
-    "a model whose stem (convolution weight and bias, BatchNorm weight) is all zero, after one backward pass: no "
-    "gradient reaches them",
+    "a model whose stem (convolution weight and bias, BatchNorm weight) is all zero, after one backward pass: the "
+    "BatchNorm outputs its shift, 0, which the ReLU after it blocks, so no gradient reaches the stem",
     "a model with a head `aux` that the forward pass never uses (its .grad stays None)",
     "a model whose fc.bias.grad was set to zeros (as zero_grad(set_to_none=False) leaves it) and whose fc.weight.grad "
     "holds +1 and -1 (sums to 0, but is not zero)",
-]
+)
 
 
 def test_params_without_gradient(probe):
@@ -876,9 +872,9 @@ __obs__ = {"owners": json.dumps(listed),
            "layout": json.dumps([[name, list(v.shape)] for name, v in model.state_dict().items()])}
 """
 
-REPAIRABLE = ["conv1.weight", "bn1.weight", "bn1.bias", "fc.weight", "fc.bias", "layer1.0.conv2.weight",
+REPAIRABLE = ("conv1.weight", "bn1.weight", "bn1.bias", "fc.weight", "fc.bias", "layer1.0.conv2.weight",
               "layer1.0.bn2.running_var", "layer1.0.bn1.weight", "layer1.0.downsample.0.weight",
-              "layer1.0.downsample.1.weight"]
+              "layer1.0.downsample.1.weight")
 
 
 def repair_inputs(probe) -> dict:
