@@ -264,11 +264,11 @@ def effective_weight_decay(optimizer: torch.optim.Optimizer) -> list[float]:
 
 def check_weight_decay(optimizer: torch.optim.Optimizer, max_per_step: float = 5e-4) -> list[Finding]:
     """One ``Finding("weight_decay", f"param_groups[{i}]", ..., value=decay)`` per parameter group
-    whose :func:`effective_weight_decay` exceeds ``max_per_step``.
+    whose ``effective_weight_decay`` exceeds ``max_per_step``.
 
     Usual recipes shrink by 1e-6 to 5e-5 per step (SGD 0.1 x 5e-4, AdamW 1e-3 x 0.01); the
-    default limit is ten times the largest of these. The seed's lr 0.1 x weight decay 0.9 =
-    0.09 removes 9 % of every weight at every step."""
+    default limit is ten times the largest of these. The original notebook's lr 0.1 x weight
+    decay 0.9 = 0.09 removes 9 % of every weight at every step."""
     ### BEGIN SOLUTION
     findings = []
     for i, group in enumerate(optimizer.param_groups):

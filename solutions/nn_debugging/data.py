@@ -111,7 +111,7 @@ def _write_split(folder: Path, split: str, images: torch.Tensor, labels: torch.T
         name = f"{split}_{i:05d}"
         Image.fromarray(array[i], mode="L").save(folder / split / f"{name}.png", compress_level=1)
         rows.append((label, name))
-    rows.sort()   # by label, then by name: the class-sorted order of the seed's CSV files
+    rows.sort()   # by label, then by name: the class-sorted order of the original notebook's CSV files
     with open(folder / f"{split}.csv", "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["image_name", "label"])

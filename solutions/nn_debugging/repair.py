@@ -47,8 +47,9 @@ def seed_uniform_repair(model: nn.Module) -> list[str]:
 
 def repair_degenerate(model: nn.Module, names: list[str]) -> list[str]:
     """Re-initialise the layers that own the tensors ``names`` (parameter or buffer names, as
-    :func:`~solutions.nn_debugging.checks.find_degenerate_tensors` gives them) by calling each
-    owning module's own ``reset_parameters()``, once per module; nothing else changes.
+    ``find_degenerate_tensors`` gives them) by calling each owning module's own
+    ``reset_parameters()``, once per module, in the order of its first tensor in ``names``;
+    nothing else changes.
 
     Returns the names of the modules reset, each once, in the order of their first tensor in
     ``names`` (``""`` is the model itself). Raises ``ValueError`` when an owner has no

@@ -38,10 +38,10 @@ VAL_INPUTS = ("normalised", "opencv")
 class Setup:
     """A training recipe; the defaults are the healthy one. Every field is a place a bug hides.
 
-    ``start``: ``"scratch"`` (fresh initialisation), ``"zeroed"`` (a trained checkpoint with
-    the tensors of :data:`~solutions.nn_debugging.repair.ZEROED` set to zero), ``"uniform"``
-    (that checkpoint repaired the seed's way, ``uniform_`` on [0, 1)), ``"repaired"`` (repaired
-    by :func:`~solutions.nn_debugging.repair.repair_degenerate`). ``val_input="opencv"``: the
+    ``start``: ``"scratch"`` (fresh initialisation), ``"zeroed"`` (a trained checkpoint whose
+    stem convolution, stem BatchNorm and classifier weight are all zero), ``"uniform"`` (that
+    checkpoint repaired the original notebook's way, ``uniform_`` on [0, 1)), ``"repaired"``
+    (repaired by ``repair_degenerate``). ``val_input="opencv"``: the
     validation images arrive as ``cv2.imread`` gives them (BGR, uint8, channels last) and are
     only cast to float. ``label_offset=1``: training labels counted from 1, with the model's
     head widened by one output so that cross-entropy stops raising."""
@@ -67,7 +67,7 @@ class Setup:
 
     @property
     def uses_fit(self) -> bool:
-        """Whether the shared trainer :func:`coursekit.train.fit` can run it (it always
+        """Whether the shared trainer ``coursekit.train.fit`` can run it (it always
         shuffles and always clears the gradients)."""
         return self.shuffle and self.zero_grad
 
@@ -161,18 +161,19 @@ CASES: dict[str, Case] = {c.name: c for c in (
 
 
 def fix_unshuffled(setup: Setup) -> Setup:
-    """The fix of seed bug 1: ``setup`` with a fresh random batch order every epoch
-    (``shuffle=True``); every other field unchanged."""
+    """The fix of the original notebook's bug 1: ``setup`` with a fresh random batch order
+    every epoch (``shuffle=True``); every other field unchanged."""
     ### BEGIN SOLUTION
     return replace(setup, shuffle=True)
     ### END SOLUTION
 
 
 def fix_weight_decay(setup: Setup, max_decay_per_step: float = 1e-5) -> Setup:
-    """The fix of seed bug 2: ``setup`` with its weight decay lowered so that one step shrinks
-    the weights by at most ``max_decay_per_step`` (``lr * weight_decay <= max_decay_per_step``,
-    i.e. ``weight_decay = max_decay_per_step / lr``); a setup already within the limit comes back
-    unchanged, and nothing but ``weight_decay`` ever changes (not the learning rate)."""
+    """The fix of the original notebook's bug 2: ``setup`` with its weight decay lowered so
+    that one step shrinks the weights by at most ``max_decay_per_step`` (``lr * weight_decay <=
+    max_decay_per_step``, i.e. ``weight_decay = max_decay_per_step / lr``); a setup already
+    within the limit comes back unchanged, and nothing but ``weight_decay`` ever changes (not
+    the learning rate)."""
     ### BEGIN SOLUTION
     if setup.lr * setup.weight_decay <= max_decay_per_step:
         return setup
