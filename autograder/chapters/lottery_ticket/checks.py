@@ -532,7 +532,8 @@ def test_apply_masks(probe):
         assert bad == 0, (
             f"{what}: after {spec['steps']} steps of {opt} with an optimizer built before the masks (so it already "
             f"had momentum or moments), {bad} pruned weights are no longer zero. Zeroing weights once or masking "
-            "their gradients does not stop momentum, weight decay or Adam's moments: make the network compute with "
+            "their gradients does not stop momentum or Adam's moments (a hook controls the gradient, not the "
+            "update): make the network compute with "
             "weight_orig * mask on every forward pass (torch.nn.utils.prune.custom_from_mask)")
         moved12, moved34 = _moved(exp, "w1", "w2"), _moved(exp, "w3", "w4")
         negative = m1 & (w1 < 0) & moved12

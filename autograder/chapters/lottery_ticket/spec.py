@@ -155,7 +155,8 @@ CELLS = [
     The network must compute with $W \\odot M$ at every step, whatever the optimizer does.
     Zeroing the pruned weights once and masking their *gradients* is not enough: SGD's
     momentum $v \\leftarrow \\mu v + g$ keeps moving a weight whose gradient is now zero,
-    weight decay adds $\\lambda w$ after any gradient hook, and Adam's moments carry the past.
+    Adam's moments carry the past, and weight decay is added inside the optimizer, after any
+    gradient hook has run: a hook controls the gradient, not the update.
     A popular public implementation went further wrong: it zeroed the gradient wherever
     `tensor < eps`, which is true of every *negative* weight, so half of the surviving
     network never trained.
