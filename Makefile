@@ -8,7 +8,7 @@ WORKERS ?= 2
 export COURSE_PROFILE ?= smoke
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: course setup data source release book demo selftest test test-fast test-slow grade experiment bench bench-grade bench-pipeline clean
+.PHONY: course setup data source release book demo selftest test test-fast test-slow grade formgrader export experiment bench bench-grade bench-pipeline clean
 
 course: setup data release book demo
 	@echo
@@ -64,6 +64,16 @@ selftest: setup data
 # Grade a real class: make grade SUBMISSIONS=path/to/submitted OUT=path/to/results
 grade: setup data
 	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
+
+# Score the written answers of a graded class in nbgrader's formgrader (OUT is grade's --out
+# folder; open the printed URL at /formgrader), then write OUT/final_grades.csv
+formgrader: setup
+	@test -f "$(OUT)/nbgrader_config.py" || { echo "$(OUT) is not a graded class: make grade SUBMISSIONS=... OUT=... first"; exit 2; }
+	@echo "formgrader: open the URL Jupyter prints below with /tree replaced by /formgrader (Manual Grading)"
+	cd "$(OUT)" && "$(abspath $(BIN))/jupyter" notebook --no-browser --ServerApp.root_dir=. $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+export: setup
+	$(BIN)/python -m autograder export $(OUT)
 
 # Grading throughput: plain sequential `nbgrader autograde` vs ours on the same 20 submissions
 bench-grade: setup data release

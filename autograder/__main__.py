@@ -1,4 +1,4 @@
-"""python -m autograder {build,release,grade,selftest,demo} ..."""
+"""python -m autograder {build,release,grade,export,selftest,demo} ..."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +28,10 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=int, default=Limits.wall_s, help=f"wall-clock seconds per notebook (default {Limits.wall_s})")
     p.add_argument("--cell-timeout", type=int, default=Limits.cell_s, help=f"seconds per cell (default {Limits.cell_s})")
     p.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs (default: a fresh one, written to OUT/run.json)")
+
+    p = sub.add_parser("export", help="final grades of a graded class (written answers scored in formgrader included)")
+    p.add_argument("out", type=Path, help="the --out folder of a grade run")
+    p.add_argument("--to", type=Path, default=None, help="CSV to write (default OUT/final_grades.csv)")
 
     p = sub.add_parser("selftest", help="grade source, release, mutants, variants and attacks of each chapter")
     p.add_argument("chapters", nargs="*")
@@ -62,6 +66,18 @@ def main(argv=None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 3
         print(report.summary())
+        return 0
+    if args.command == "export":
+        from .export import ExportError, export
+        try:
+            path, rows = export(args.out, args.to)
+        except ExportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        waiting = [g for g in rows if g.manual_pending]
+        print(f"wrote {path}: {len(rows)} grade(s); {len(waiting)} with written answers still to score"
+              + (f" ({', '.join(f'{g.student_id}/{g.assignment}' for g in waiting[:5])}{', ...' if len(waiting) > 5 else ''});"
+                 f" score them with `make formgrader OUT={args.out}`" if waiting else ""))
         return 0
     if args.command == "selftest":
         from .selftest import selftest

@@ -368,6 +368,11 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(feedback, dest)
         row.feedback = dest
+    graded = course / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
+    if graded.exists():  # where nbgrader's formgrader looks for it in the class folder
+        dest = out / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(graded, dest)
     row.seconds = time.perf_counter() - start
     return row
 
@@ -529,6 +534,23 @@ def plot_histogram(rows: list[Row], path: Path) -> Path:
     return path
 
 
+def write_formgrader_config(out: Path) -> Path:
+    """``OUT/nbgrader_config.py``: with it, ``OUT`` is an nbgrader course folder (the class
+    gradebook, ``autograded/<student>/<chapter>/``) that nbgrader's formgrader opens, so an
+    instructor can score the written answers; ``python -m autograder export OUT`` then writes
+    the final grades."""
+    from .nbconfig import COURSE_ID
+
+    path = out / "nbgrader_config.py"
+    path.write_text("# Written by `python -m autograder grade`: this folder is the class's nbgrader course folder.\n"
+                    "# Score the written answers with `make formgrader OUT=<this folder>`, then export the final\n"
+                    "# grades with `python -m autograder export <this folder>`.\n"
+                    "c = get_config()  # noqa: F821\n"
+                    f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+                    "c.CourseDirectory.ignore = ['work', 'feedback', '.ipynb_checkpoints']\n")
+    return path
+
+
 def new_seed() -> int:
     """A fresh seed for a grading run (kept in the trusted process; recorded in ``run.json``)."""
     import secrets
@@ -543,9 +565,10 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits 
     seed = new_seed() if seed is None else int(seed)
     subs, skipped = discover(submissions)
     out = Path(out).resolve()
-    if (out / "feedback").exists():
-        shutil.rmtree(out / "feedback")
+    for earlier in ("feedback", "autograded"):
+        shutil.rmtree(out / earlier, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
+    write_formgrader_config(out)
     from .sandbox import describe
 
     (out / "run.json").write_text(json.dumps({"seed": seed, "limits": json.loads(limits.to_json()), "isolation": describe(),

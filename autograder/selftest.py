@@ -80,10 +80,14 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
         elif kind == "mutant":
             lost = [c for c in item.catches if c in row.cells and row.cells[c]["score"] < row.cells[c]["max_score"]]
             missing = [c for c in item.catches if c not in lost]
-            good = row.status is Status.OK and not missing
+            # a mutant is caught by a check's verdict, not by a cell that ran out of time (under
+            # a class's looser limits it could pass)
+            good = row.status is Status.OK and not missing and not row.incidents
             counts["mutant"][1] += 1
             counts["mutant"][0] += good
             detail = f"{row.score:g}/{row.max_score:g}" + (f", NOT caught by {missing}" if missing else f", caught by {lost}")
+            if row.incidents:
+                detail += f", but {row.incidents} cell(s) timed out or killed the kernel: not a check's verdict"
         elif kind == "honest":
             good = row.status is Status.OK and 0 < row.score < row.max_score
             detail = f"{row.score:g}/{row.max_score:g} (the honest part of every attack)"

@@ -39,10 +39,10 @@ def test_demo_class_grades_and_feedback(tmp_path):
     assert "multiply the learning rate by the decay once after each epoch" in grace  # the hidden test's message reaches the student
 
 
-def write_class(folder, chapters_, attack_list):
-    """The demo class, and for each chapter its attacks' honest part and every attack."""
+def write_class(folder, attack_plan):
+    """The demo class, and for each chapter of ``attack_plan`` its attacks' honest part and the attacks it lists."""
     pairs = write_demo_submissions(folder)
-    for chapter in chapters_:
+    for chapter, attack_list in attack_plan.items():
         cat = chapters.load(chapter).catalogue
         for student, nb in [("honest", attacks.build_honest(chapter, cat))] + \
                            [(f"attacker_{a.name}", attacks.build_attack(a, chapter, cat)) for a in attack_list]:
@@ -59,13 +59,16 @@ NEIGHBOURLY = ("write_gradebook", "infinite_loop", "memory_bomb", "fork_bomb", "
 
 
 def test_grades_do_not_depend_on_workers_runs_or_neighbours(tmp_path):
-    """The demo class plus, for every chapter, the attacks that act on their neighbours, graded
-    with 1 worker and with 2 (same seed): identical scores; the demo class alone gets the same
-    grades; no attack earns more than its honest part alone. (Two concurrent grading runs are
-    compared with a run alone in tests/test_grading.py.)"""
+    """The demo class, every chapter's honest part and every attack that acts on its neighbours
+    (dealt out over the chapters: what they attack is the machine and the run, not a chapter's
+    checks), graded with 1 worker and with 2 (same seed): identical scores; the demo class alone
+    gets the same grades; no attack earns more than its honest part alone. (Two concurrent
+    grading runs are compared with a run alone in tests/test_grading.py.)"""
     everyone = tmp_path / "everyone"
     released = chapters.released()
-    write_class(everyone, released, [a for a in attacks.ATTACKS if a.name in NEIGHBOURLY])
+    neighbourly = [a for a in attacks.ATTACKS if a.name in NEIGHBOURLY]
+    assert len(neighbourly) == len(NEIGHBOURLY)
+    write_class(everyone, {ch: neighbourly[i::len(released)] for i, ch in enumerate(released)})
     limits = SELFTEST.with_(cell_s=10)
     runs = {}
     for i, workers in enumerate((1, 2)):

@@ -1,8 +1,5 @@
-"""lottery_ticket's trusted checks, kernel-free: every mutant fails the checks it names on two
-per-run seeds, and the seed notebook's "late rewinding" (back to the fully trained weights)
-loses the IMP points with a message that says why."""
-import pytest
-
+"""lottery_ticket's trusted checks, kernel-free: the seed notebook's "late rewinding" (back to
+the fully trained weights) loses the IMP points with a message that says why."""
 from autograder import chapters
 from autograder.limits import SELFTEST_SEED
 from autograder.trusted import ReferenceProbe, run_check
@@ -17,15 +14,6 @@ def namespace(cell_sources):
     for name, source in cell_sources.items():
         exec(compile(source, f"<{name}>", "exec"), ns)
     return ns
-
-
-@pytest.mark.parametrize("mutant", CH.mutants, ids=lambda m: m.name)
-def test_every_mutant_fails_the_checks_it_names_kernel_free(mutant):
-    ns = namespace({mutant.cell: mutant.source(CH.solutions[mutant.cell])})
-    for check in mutant.catches:
-        for seed in (SELFTEST_SEED, 1):
-            message = run_check(CH.checks[check], ReferenceProbe(CH, ns, seed=seed))
-            assert message, f"{mutant.name} passes {check} with seed {seed}"
 
 
 SEED_STYLE_IMP = """

@@ -1,6 +1,5 @@
-"""nn_debugging's trusted checks, kernel-free: every mutant fails the checks it names on two
-per-run seeds; a detector that always fires, or never fires, loses its points; the checks'
-own training separates the broken recipes from the fixed ones, the same way every time."""
+"""nn_debugging's trusted checks, kernel-free: a detector that always fires, or never fires,
+loses its points; the checks' own training separates the broken recipes from the fixed ones, the same way every time."""
 from dataclasses import asdict
 
 import numpy as np
@@ -22,15 +21,6 @@ def namespace(cell_sources):
     for name, source in cell_sources.items():
         exec(compile(source, f"<{name}>", "exec"), ns)
     return ns
-
-
-@pytest.mark.parametrize("mutant", CH.mutants, ids=lambda m: m.name)
-def test_every_mutant_fails_the_checks_it_names_kernel_free(mutant):
-    ns = namespace({mutant.cell: mutant.source(CH.solutions[mutant.cell])})
-    for check in mutant.catches:
-        for seed in (SELFTEST_SEED, 1):
-            message = run_check(CH.checks[check], ReferenceProbe(CH, ns, seed=seed))
-            assert message, f"{mutant.name} passes {check} with seed {seed}"
 
 
 # A detector is judged on broken and healthy inputs: one that never fires and one that always
