@@ -8,9 +8,9 @@ WORKERS ?= 2
 export COURSE_PROFILE ?= smoke
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: course setup data source release book demo selftest test test-fast test-slow grade formgrader export experiment bench bench-grade bench-pipeline clean
+.PHONY: course setup data source release archives book demo selftest browser test test-fast test-slow grade formgrader export experiment bench bench-grade bench-pipeline clean
 
-course: setup data release book demo
+course: setup data release archives book demo
 	@echo
 	@echo "Book:            $(CURDIR)/_build/html/index.html"
 	@echo "Release:         $(CURDIR)/release/ (student notebooks + coursekit)"
@@ -36,9 +36,13 @@ source: setup
 release: setup
 	$(BIN)/python -m autograder release
 
+# one download per chapter for students (notebook, coursekit, pinned requirements, README), linked from the book
+archives: setup
+	$(BIN)/python -m autograder archive
+
 # jupyter-cache keys executed pages on their code, not on COURSE_PROFILE: forget the cache
 # when the profile changes, so `COURSE_PROFILE=full make book` really runs the full experiments.
-book: setup data _static/mathjax/tex-svg-full.js
+book: setup data archives _vendor/mathjax/tex-svg-full.js
 	@mkdir -p _build; if [ "$$(cat _build/.book-profile 2>/dev/null)" != "$(COURSE_PROFILE)" ]; then rm -rf _build/.jupyter_cache; fi
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "$(COURSE_PROFILE)" > _build/.book-profile
@@ -48,8 +52,8 @@ demo: setup data release
 
 # MathJax served with the book, so its maths renders offline (from the npm registry; when
 # that is unreachable, a stub that loads MathJax from its CDN instead).
-_static/mathjax/tex-svg-full.js:
-	@mkdir -p _static/mathjax _build/npm
+_vendor/mathjax/tex-svg-full.js:
+	@mkdir -p _vendor/mathjax _build/npm
 	@if (cd _build/npm && npm pack --silent mathjax@3.2.2 >/dev/null 2>&1) && \
 	    tar -xzf _build/npm/mathjax-3.2.2.tgz -C _build/npm package/es5/tex-svg-full.js; then \
 	  cp _build/npm/package/es5/tex-svg-full.js $@; echo "MathJax 3.2.2 vendored for offline reading"; \
@@ -89,7 +93,18 @@ bench: bench-grade bench-pipeline
 experiment: setup
 	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE))
 
-test: setup data
+# headless Chromium for the browser test of the book and the feedback pages (Debian's packages;
+# where they cannot be installed the test is skipped and says why)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver for the browser test"; \
+	    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
+	    echo "warning: chromium could not be installed: the browser test will be skipped"; \
+	  else echo "note: no chromium (apt-get install chromium chromium-driver): the browser test will be skipped"; fi; }
+
+test: setup data browser
 	@echo "== fast tests =="
 	@start=$$(date +%s); $(BIN)/python -m pytest -m "not slow" -q; rc=$$?; echo "fast tests: $$(( $$(date +%s) - start )) s"; exit $$rc
 	@echo "== slow tests (book build, class grading, selftest) =="
@@ -98,7 +113,7 @@ test: setup data
 test-fast: setup data
 	$(BIN)/python -m pytest -m "not slow" -q
 
-test-slow: setup data
+test-slow: setup data browser
 	$(BIN)/python -m pytest -m slow -q
 
 clean:

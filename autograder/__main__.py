@@ -1,4 +1,4 @@
-"""python -m autograder {build,release,grade,export,selftest,demo} ..."""
+"""python -m autograder {build,release,archive,grade,export,selftest,demo} ..."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,9 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true", help="only report stale source notebooks (exit 1 if any)")
 
     p = sub.add_parser("release", help="regenerate release/ from source/")
+    p.add_argument("chapters", nargs="*")
+
+    p = sub.add_parser("archive", help="build each chapter's student download (_build/student/<chapter>.zip)")
     p.add_argument("chapters", nargs="*")
 
     p = sub.add_parser("grade", help="autograde a folder of submissions")
@@ -55,6 +58,11 @@ def main(argv=None) -> int:
     if args.command == "release":
         from .release import release
         for path in release(args.chapters or None):
+            print(f"wrote {path}")
+        return 0
+    if args.command == "archive":
+        from .student_archive import build_archives
+        for path in build_archives(args.chapters or None):
             print(f"wrote {path}")
         return 0
     if args.command == "grade":

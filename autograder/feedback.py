@@ -5,10 +5,17 @@ have been restored, and IPython's tracebacks quote the source lines around the f
 preprocessor below runs in that pipeline: it removes hidden-test regions from every cell's
 source and reduces each error in a graded cell to its last line (the exception and the
 message, which our checks write for students).
+
+The page itself is nbgrader's feedback template with a summary table on top
+(``autograder/templates/course_feedback``), a link to the chapter's concept page in the book
+(``COURSE_BOOK_URL``, else ``html.baseurl`` in ``_config.yml``, else the locally built book),
+and the book's own MathJax, loaded from ``OUT/feedback/_static`` so the maths renders offline.
 """
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -27,8 +34,8 @@ class RedactHiddenTests(NbGraderPreprocessor):
             graded = cell.metadata.get("nbgrader", {}).get("grade", False)
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error" and graded:
-                    message = f"{output.get('ename', 'Error')}: {ANSI.sub('', str(output.get('evalue', '')))}"
-                    output["traceback"] = [message]
+                    output["evalue"] = ANSI.sub("", str(output.get("evalue", "")))
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output['evalue']}"]
         return cell, resources
 
 
@@ -46,11 +53,49 @@ class FeedbackExporter(HTMLExporter):
         self.register_filter("highlight_code",
                              self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
+        chapter = resources.get("nbgrader", {}).get("assignment") or resources.get("nbgrader", {}).get("notebook")
+        resources["course"] = {"concepts_url": f"{book_url()}/book/{chapter}/concepts.html" if chapter else ""}
         self.register_filter("filter_data_type",
                              WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         html = IMG_WITHOUT_ALT.sub(r'<img alt="figure produced by this cell"\1', html)
+        html = MATHJAX2.sub(lambda m: MATHJAX3, html, count=1)
         return html, resources
 
 
 IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)([^>]*>)")
+# nbconvert's MathJax 2 from a CDN (and its configuration, which MathJax 3 ignores) ...
+MATHJAX2 = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[^"]*">\s*</script>')
+# ... replaced by the book's MathJax 3, which `grade` copies to OUT/feedback/_static/ (pages are OUT/feedback/<student>/<chapter>.html)
+MATHJAX_SOURCE = "_vendor/mathjax/tex-svg-full.js"  # where `make book` vendors it
+MATHJAX_FILE = "_static/mathjax/tex-svg-full.js"
+MATHJAX3 = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+            "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}};</script>\n"
+            f'<script id="MathJax-script" src="../{MATHJAX_FILE}"></script>')
+
+
+def book_url() -> str:
+    """Where students read the book: ``COURSE_BOOK_URL``, else ``html.baseurl`` in ``_config.yml``,
+    else the book built in this repository (``make book``)."""
+    from . import ROOT
+
+    url = os.environ.get("COURSE_BOOK_URL", "")
+    if not url:
+        match = re.search(r"^\s+baseurl:\s*[\"']?([^\"'\s#]+)", (ROOT / "_config.yml").read_text(), re.M)
+        url = match.group(1) if match else (ROOT / "_build" / "html").as_uri()
+    return url.rstrip("/")
+
+
+def install_mathjax(feedback: Path) -> bool:
+    """Copy the book's vendored MathJax next to the feedback pages (``FEEDBACK/_static``)."""
+    import shutil
+
+    from . import ROOT
+
+    source = ROOT / MATHJAX_SOURCE
+    if not source.exists():
+        return False
+    target = Path(feedback) / MATHJAX_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return True

@@ -361,6 +361,9 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
                                                          (result.kernel_restarts, "killed the kernel")) if n]
         if problems:
             notes.append("repaired: " + "; ".join(problems))
+        if not result.feedback:  # graded, but the student would get no page: say so, loudly
+            notes.append("no feedback page: " + next((p.splitlines()[-1][-160:] for p in result.problems
+                                                      if p.startswith("feedback")), "generate_feedback failed"))
         row.detail = "; ".join(notes)
     feedback = course / "feedback" / sub.student / sub.chapter / f"{sub.chapter}.html"
     if feedback.exists():
@@ -568,6 +571,8 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits 
     for earlier in ("feedback", "autograded"):
         shutil.rmtree(out / earlier, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
+    from .feedback import install_mathjax
+    install_mathjax(out / "feedback")
     write_formgrader_config(out)
     from .sandbox import describe
 

@@ -45,6 +45,12 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
 
     from .feedback import FeedbackExporter, RedactHiddenTests
     c.GenerateFeedback.exporter_class = FeedbackExporter
+    import nbgrader
+    formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    c.FeedbackExporter.template_name = "course_feedback"  # nbgrader's feedback page with a summary table on top
+    c.FeedbackExporter.extra_template_basedirs = [str(formgrader / "templates"), str(Path(__file__).parent / "templates")]
+    c.FeedbackExporter.extra_template_paths = [str(formgrader / "templates"),  # for {% extends 'feedback/...' %}
+                                               str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
     # Autograde: nbgrader's pipeline with the trusted Execute (see autograder.trusted).
     from nbconvert.preprocessors import ClearMetadataPreprocessor

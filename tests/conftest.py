@@ -73,3 +73,19 @@ def bare_python(tmp_path_factory) -> str:
                            capture_output=True, text=True, cwd=root, check=True)
     assert probe.stdout.split() == ["None", "None", "None"], probe.stdout
     return python
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The book built offline in the smoke profile (once per test session), as ``make book`` does:
+    the vendored MathJax and the student downloads first, then Jupyter Book with warnings as errors."""
+    from autograder.student_archive import build_archives
+
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    subprocess.run(["make", "-s", "_vendor/mathjax/tex-svg-full.js"], cwd=REPO, check=True)
+    build_archives()
+    proc = subprocess.run([str(jb), "build", str(REPO), "--path-output", str(out), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, env={**os.environ, "COURSE_PROFILE": "smoke"}, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out / "_build" / "html"

@@ -1,9 +1,4 @@
 """The book builds offline in the smoke profile, and its HTML holds no solution text."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from autograder import ROOT, chapters
@@ -11,17 +6,6 @@ from autograder.pages import points_markdown
 from test_release import check_lines, secret_lines
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jb = Path(sys.executable).parent / "jupyter-book"
-    subprocess.run(["make", "-s", "_static/mathjax/tex-svg-full.js"], cwd=ROOT, check=True)
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, env={**os.environ, "COURSE_PROFILE": "smoke"}, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out / "_build" / "html"
 
 
 @pytest.mark.parametrize("chapter", chapters.names())
@@ -37,9 +21,17 @@ def test_book_has_the_chapter_pages(built_book, chapter):
     assert (built_book / "_static" / "mathjax" / "tex-svg-full.js").exists()
 
 
+IDIOMS = {"optimizer.zero_grad()", "optimizer.zero_grad(set_to_none=True)", "loss.backward()", "optimizer.step()"}
+
+
 @pytest.mark.parametrize("chapter", chapters.released())
 def test_book_has_no_solution_text(built_book, chapter):
-    secrets = secret_lines(chapter) + check_lines(chapter)
+    # a line that another chapter shows openly (its pages, its release notebook) is no secret of this
+    # one, and neither are the training loop's idioms: nn_debugging's experiment page names its broken
+    # setup "optimizer.zero_grad() missing", a line of three chapters' answers
+    elsewhere = "\n".join(p.read_text() for other in chapters.names() if other != chapter
+                          for p in [*(ROOT / "book" / other).glob("*.md"), *(ROOT / "release" / other).glob("*.ipynb")])
+    secrets = [s for s in secret_lines(chapter) + check_lines(chapter) if s not in elsewhere and s not in IDIOMS]
     for page in built_book.rglob("*.html"):
         text = page.read_text(errors="replace")
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, page

@@ -296,6 +296,23 @@ ATTACKS = [
 ]
 
 
+# Attacks on the machine or the grading run (time, memory, processes, disk, output, the network,
+# the gradebook) rather than on a chapter's checks: what contains them is the sandbox, the same
+# for every chapter.
+MACHINE_LEVEL = ("write_gradebook", "network_access", "infinite_loop", "memory_bomb", "fork_bomb", "os_exit",
+                 "huge_output", "fill_disk")
+
+
+def dealt(chapters) -> dict[str, list[Attack]]:
+    """Every attack on a chapter's checks for each chapter, and the machine-level attacks dealt
+    out over the chapters (each graded once): the test suite's self-test, which `selftest`
+    itself (every attack against every chapter) does not replace."""
+    chapters = list(chapters)
+    machine = [a for a in ATTACKS if a.name in MACHINE_LEVEL]
+    return {ch: [a for a in ATTACKS if a.name not in MACHINE_LEVEL] + machine[i::len(chapters)]
+            for i, ch in enumerate(chapters)}
+
+
 def build_attack(attack: Attack, chapter: str, catalogue) -> nbformat.NotebookNode:
     return attack.build(chapter, catalogue.HONEST, catalogue.ATTACK_TARGET, catalogue.ATTACK_STUBS)
 
