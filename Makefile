@@ -66,8 +66,9 @@ selftest: setup data
 	$(BIN)/python -m autograder selftest --workers $(WORKERS)
 
 # Grade a real class: make grade SUBMISSIONS=path/to/submitted OUT=path/to/results
+# SCHEDULER=tcp://HOST:8786 grades on a Dask cluster instead of the local pool (see the README)
 grade: setup data
-	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
+	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # Score the written answers of a graded class in nbgrader's formgrader (OUT is grade's --out
 # folder; open the printed URL at /formgrader), then write OUT/final_grades.csv
