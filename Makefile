@@ -14,6 +14,7 @@ course: setup data release archives book demo
 	@echo
 	@echo "Book:            $(CURDIR)/_build/html/index.html"
 	@echo "Release:         $(CURDIR)/release/ (student notebooks + coursekit)"
+	@echo "Downloads:       $(CURDIR)/_build/student/<chapter>.zip (one per chapter, linked from the book)"
 	@echo "Demo grades:     $(CURDIR)/_build/demo/grades.csv"
 	@echo "Demo feedback:   $(CURDIR)/_build/demo/feedback/<student>/<chapter>.html"
 

@@ -47,6 +47,22 @@ def given(code: str, grade_id: str | None = None, tags: list[str] | None = None)
     return Cell("code", textwrap.dedent(code).strip("\n"), role="given", grade_id=grade_id, tags=list(tags or []))
 
 
+COURSEKIT_IMPORT = """\
+try:
+    import coursekit  # the course's library of given code
+except ImportError:  # a copy of release/: the library sits one folder up
+    import sys
+    sys.path.insert(0, "..")
+    import coursekit
+"""
+
+
+def setup(code: str, grade_id: str | None = None, tags: list[str] | None = None) -> Cell:
+    """A notebook's set-up cell: :mod:`coursekit` imported (from the folder above in a copy of
+    ``release/``), then the chapter's own imports and settings in ``code``."""
+    return given(COURSEKIT_IMPORT + "\n" + textwrap.dedent(code).strip("\n"), grade_id=grade_id, tags=tags)
+
+
 def solution(grade_id: str, *objects, prefix: str = "", suffix: str = "") -> Cell:
     """A cell the student completes, made of the source of ``objects`` from ``solutions``."""
     parts = [textwrap.dedent(prefix).strip("\n")] if prefix else []

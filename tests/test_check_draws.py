@@ -5,7 +5,7 @@ checks of the cells it replaces) are checked under many per-run seeds, in this p
 kernel). Every numeric bound a check uses (``probe.below`` / ``probe.close``) records its
 worst ratio of error to bound; the table is printed (``pytest -s``) and each ratio must stay
 far below 1, so that correct code never fails on a rounding accident and a wrong answer fails
-by the property it breaks. The fast suite draws 10 seeds; the slow suite 100."""
+by the property it breaks. The fast suite draws seeds 0-9; the slow suite 50 more (10-59)."""
 import pytest
 
 from autograder import chapters
@@ -61,5 +61,5 @@ def test_correct_code_passes_every_check_on_10_draws(chapter):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", chapters.names())
-def test_correct_code_passes_every_check_on_100_draws(chapter):
-    draws(chapter, range(100))
+def test_correct_code_passes_every_check_on_50_more_draws(chapter):
+    draws(chapter, range(10, 60))

@@ -1,7 +1,7 @@
 """Spec of source/frn_vs_bn/frn_vs_bn.ipynb (built by ``python -m autograder build``)."""
 from solutions.frn_vs_bn import dependence, frn, nin, protocol
 
-from autograder.build import answer, given, given_source, md, solution, tests
+from autograder.build import answer, given, given_source, md, setup, solution, tests
 
 from . import checks
 
@@ -32,14 +32,7 @@ CELLS = [
     experiment (CIFAR-10, five batch sizes, three seeds) is `python -m solutions.frn_vs_bn
     --profile full` on a GPU; the book shows its results.
     """),
-    given("""
-    try:
-        import coursekit  # the course's library of given code
-    except ImportError:  # a copy of release/: the library sits one folder up
-        import sys
-        sys.path.insert(0, "..")
-        import coursekit
-
+    setup("""
     import math
 
     import matplotlib.pyplot as plt

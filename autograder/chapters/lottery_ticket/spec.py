@@ -1,7 +1,7 @@
 """Spec of source/lottery_ticket/lottery_ticket.ipynb (built by ``python -m autograder build``)."""
 from solutions.lottery_ticket import imp, models, pruning, training
 
-from autograder.build import answer, given, given_source, md, solution, student_code, tests
+from autograder.build import answer, given, given_source, md, setup, solution, student_code, tests
 
 from . import checks
 
@@ -42,14 +42,7 @@ CELLS = [
     LeNet-300-100 on all of Fashion-MNIST, is `python -m solutions.lottery_ticket --profile
     full`; the book shows what it measured.
     """),
-    given("""
-    try:
-        import coursekit  # the course's library of given code
-    except ImportError:  # a copy of release/: the library sits one folder up
-        import sys
-        sys.path.insert(0, "..")
-        import coursekit
-
+    setup("""
     import math
     import re
     import time

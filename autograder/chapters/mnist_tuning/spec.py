@@ -2,7 +2,7 @@
 from solutions.mnist_tuning import engine, model, transforms
 from solutions.mnist_tuning.receptive_field import receptive_field
 
-from autograder.build import answer, given, given_source, md, solution, tests
+from autograder.build import answer, given, given_source, md, setup, solution, tests
 
 from . import checks
 
@@ -32,14 +32,7 @@ CELLS = [
     `COURSE_PROFILE=full` before starting Jupyter to train on MNIST for 15 epochs (a GPU helps;
     `python -m coursekit fetch mnist` downloads the data).
     """),
-    given("""
-    try:
-        import coursekit  # the course's library of given code
-    except ImportError:  # a copy of release/: the library sits one folder up
-        import sys
-        sys.path.insert(0, "..")
-        import coursekit
-
+    setup("""
     import math
 
     import matplotlib.pyplot as plt

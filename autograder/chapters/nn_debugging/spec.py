@@ -4,7 +4,7 @@ import pprint
 from solutions.nn_debugging import checks as detectors
 from solutions.nn_debugging import data, loop, repair, setups
 
-from autograder.build import answer, given, given_source, md, solution, tests
+from autograder.build import answer, given, given_source, md, setup, solution, tests
 
 from . import checks
 
@@ -51,14 +51,7 @@ CELLS = [
     network on 1,200 Fashion-MNIST images (available offline) in about ten seconds; the book's
     experiment page shows every broken setup of the chapter beside its fix.
     """),
-    given("""
-    try:
-        import coursekit  # the course's library of given code
-    except ImportError:  # a copy of release/: the library sits one folder up
-        import sys
-        sys.path.insert(0, "..")
-        import coursekit
-
+    setup("""
     import csv
     import math
     from dataclasses import dataclass, replace

@@ -1,7 +1,7 @@
 """The cells of source/two_layer_net/two_layer_net.ipynb (built by ``python -m autograder build``)."""
 from solutions.two_layer_net import fc_net, layers, neural_net, search
 
-from autograder.build import answer, given, given_source, md, solution, student_code, tests
+from autograder.build import answer, given, given_source, md, setup, solution, student_code, tests
 
 from . import checks
 
@@ -24,14 +24,7 @@ CELLS = [
     Fashion-MNIST, a few seconds per cell on a laptop). Set `COURSE_PROFILE=full` before
     starting Jupyter to work on CIFAR-10 as in the original assignment.
     """),
-    given("""
-    try:
-        import coursekit  # the course's library of given code
-    except ImportError:  # a copy of release/: the library sits one folder up
-        import sys
-        sys.path.insert(0, "..")
-        import coursekit
-
+    setup("""
     import numpy as np
     import matplotlib.pyplot as plt
 
