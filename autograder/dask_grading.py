@@ -17,42 +17,16 @@ Nothing here is imported on the local path.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from . import ROOT
+from solutions.cluster import course_fingerprint
+
 from .grading import Row, Status, Submission, check_canaries, grade_one, prepare_template, worker_env, WorkerSlot, \
     write_canaries
 from .limits import Limits
-
-# what a worker must hold byte for byte to grade like the parent: the grader, the checks, the
-# student library, the reference solutions and the notebooks
-FINGERPRINTED = ("autograder", "coursekit", "solutions", "source", "release", "pyproject.toml")
-
-
-@functools.lru_cache(maxsize=1)
-def course_fingerprint(root: Path = ROOT) -> str:
-    """A hash of the course's graded material (see :data:`FINGERPRINTED`), and its git commit when known."""
-    digest = hashlib.sha256()
-    for name in FINGERPRINTED:
-        base = root / name
-        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or path.suffix == ".pyc":
-                continue
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        commit = ""
-    return f"{commit or 'no-git'}:{digest.hexdigest()[:16]}"
-
 
 def row_to_dict(row: Row) -> dict:
     data = asdict(row)
