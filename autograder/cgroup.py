@@ -158,11 +158,28 @@ def _try_write(path: Path, value: str) -> None:
         pass
 
 
+def sweep(kind: str) -> list[str]:
+    """Remove the groups of grading processes that are gone (``<pid>-<uid>``, pid no longer alive,
+    no process left inside): a grader killed with SIGKILL cannot remove its own. Returns their names."""
+    parent = ROOT / GROUP if kind == "v2" else ROOT / "memory" / GROUP
+    gone = []
+    for d in (parent.iterdir() if parent.is_dir() else ()):
+        owner = d.name.split("-", 1)[0]
+        if not d.is_dir() or not owner.isdigit() or Path(f"/proc/{owner}").exists():
+            continue
+        group = Cgroup(d.name, kind)
+        if not group.pids():
+            group.remove()
+            gone.append(d.name)
+    return gone
+
+
 def create(name: str, limits: Limits) -> Cgroup | None:
     """A fresh control group for one submission, or None where the machine has none to give."""
     kind = layout()
     if kind is None:
         return None
+    sweep(kind)
     group = Cgroup(name, kind)
     try:
         return group.setup(limits)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 class Limits:
     wall_s: int = 600       # the whole notebook, wall clock (the worker is killed past it)
     cell_s: int = 120       # one cell, wall clock (nbgrader's Execute.timeout)
-    mem_mb: int = 6144      # address space of the kernel
+    mem_mb: int = 6144      # memory of the submission's processes (its cgroup; address space without one)
     cpu_s: int = 900        # CPU seconds of the kernel
     nproc: int = 64         # processes and threads of the kernel's uid
     fsize_mb: int = 256     # the largest file the kernel may write

@@ -17,8 +17,9 @@ a private kernelspec). Running as root, before it ``exec``s ipykernel it:
    paths: the Python installation, ``.venv`` and the student library ``coursekit``
    (read-only), the staging folder and a read-only data root. The working folder, ``HOME``
    and ``TMPDIR`` live on one tmpfs of ``Limits.disk_mb``: the total a submission can write;
-3. sets resource limits: address space, CPU seconds, file size, open files, no core dumps,
-   and a process count;
+3. sets resource limits: CPU seconds, file size, open files, no core dumps, a process count,
+   and an address space (the memory limit itself only without a cgroup; with one, a generous
+   backstop, see :func:`address_space_mb`);
 4. drops to an unprivileged uid of its own (one per submission, claimed by :mod:`autograder.uids`),
    so the process limit holds, files outside its folder are read-only, and every process it
    leaves can be killed by uid afterwards.
@@ -71,10 +72,23 @@ def _tmpfs(target):
     _mount("tmpfs", target, "tmpfs", 0, "mode=0755,size=64m")
 
 
-def set_limits(limits: Limits, own_uid: bool) -> None:
+def address_space_mb(limits: Limits, memory_cgroup: bool) -> int:
+    """The kernel's address-space limit.
+
+    Without a memory cgroup it is the memory limit itself (the weaker mode). With one, the cgroup
+    limits the memory the submission really uses and the address space is only a backstop against
+    absurd reservations: an address-space limit is a poor and unsteady memory limit (PyTorch's
+    import alone reserves about 3 GB it never touches, and each thread's malloc arena reserves
+    64 MB when the thread first allocates), so a cell after a memory bomb that kept its memory
+    would pass or fail by how many arenas the kernel's threads happened to create."""
+    return limits.mem_mb * 2 + 4096 if memory_cgroup else limits.mem_mb
+
+
+def set_limits(limits: Limits, own_uid: bool, memory_cgroup: bool = False) -> None:
     """Resource limits of the kernel; the process count only where the kernel has a uid of its own
     (RLIMIT_NPROC counts every process of the uid)."""
-    resource.setrlimit(resource.RLIMIT_AS, (limits.mem_mb << 20, limits.mem_mb << 20))
+    space = address_space_mb(limits, memory_cgroup) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (space, space))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb << 20, limits.fsize_mb << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -201,7 +215,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     env = dict(os.environ)
-    mode = "weak"
+    mode, group = "weak", None
     if os.geteuid() == 0 and args.cgroup:
         from .cgroup import attach
         group = attach(args.cgroup)
@@ -234,12 +248,12 @@ def main(argv=None) -> None:
 
     def start_kernel():
         if mode == "isolated":
-            set_limits(args.limits, own_uid=True)
+            set_limits(args.limits, own_uid=True, memory_cgroup=group is not None)
             os.setgroups([])
             os.setgid(args.uid)
             os.setuid(args.uid)
         else:
-            set_limits(args.limits, own_uid=False)
+            set_limits(args.limits, own_uid=False, memory_cgroup=group is not None)
         os.execve(command[0], command, env)
 
     if mode == "isolated":

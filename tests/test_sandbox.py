@@ -2,14 +2,16 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from autograder import ROOT
+from autograder import ROOT, cgroup
 from autograder.limits import Limits
+from autograder.sandbox import address_space_mb
 
 PROBE = r'''
 import importlib.util, json, os, resource, socket, subprocess
@@ -98,3 +100,56 @@ def test_kernel_sees_only_its_folder_the_data_and_the_student_library(tmp_path):
     assert out["mine"] == "my file"  # its own folder, copied into the size-limited writable area
     assert not (work / "written_by_kernel.txt").exists()  # what it writes stays in that area
     assert out["pid"] == 2 and out["procs"] == [1, 2], out["procs"]  # its own PID namespace: init and itself
+
+
+MEMORY_HOG = '''
+import mmap, sys
+reserved = mmap.mmap(-1, 2 << 30)  # 2 GB of address space, never touched: costs no memory
+print("reserved", flush=True)
+hog = []
+while True:
+    hog.append(bytearray(32 << 20))  # touched: counted by the memory cgroup
+    print("held", len(hog) * 32, flush=True)
+'''
+
+
+@pytest.mark.skipif(cgroup.layout() is None, reason="needs root and writable cgroups (the weaker mode is used otherwise)")
+def test_memory_limit_is_the_memory_used_not_the_address_space(tmp_path):
+    """With a memory cgroup the limit is what the submission touches, and a hog ends the same way
+    every time (killed at the limit); address space it only reserves is not counted (an
+    address-space limit made a cell after a memory bomb pass or fail by chance)."""
+    limits = Limits(mem_mb=256)
+    assert address_space_mb(limits, memory_cgroup=True) > 2048 + 256 and address_space_mb(limits, memory_cgroup=False) == 256
+    ends = []
+    for attempt in range(2):
+        group = cgroup.create(f"test-mem-{os.getpid()}-{attempt}", limits)
+        try:
+            proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "--stage", str(tmp_path), "--root", str(ROOT),
+                                   "--cgroup", group.name, "--limits", limits.to_json(), "--",
+                                   sys.executable, "-c", MEMORY_HOG], capture_output=True, text=True, timeout=120)
+        finally:
+            group.remove()
+        held = [int(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("held")]
+        assert proc.stdout.startswith("reserved"), proc.stdout[-500:] + proc.stderr[-2000:]
+        assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr[-2000:])  # killed, not a MemoryError
+        assert 128 <= max(held) <= 256, held
+        ends.append(proc.returncode)
+    assert ends[0] == ends[1]
+
+
+@pytest.mark.skipif(cgroup.layout() is None, reason="needs root and writable cgroups")
+def test_groups_left_by_a_killed_grader_are_removed():
+    """A grader killed with SIGKILL leaves its submission's group behind; the next one removes it
+    (and never a group whose grading process is alive)."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    alive = cgroup.create(f"{os.getpid()}-99998", Limits())
+    left = cgroup.create(f"{dead.pid}-99999", Limits())
+    try:
+        assert left._dirs()[0].is_dir()
+        assert f"{dead.pid}-99999" in cgroup.sweep(cgroup.layout())
+        assert not any(d.exists() for d in left._dirs())
+        assert alive._dirs()[0].is_dir()
+    finally:
+        left.remove()
+        alive.remove()
