@@ -91,9 +91,9 @@ bench-pipeline: setup
 
 bench: bench-grade bench-pipeline
 
-# A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full
+# A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full [SCHEDULER=tcp://HOST:8786]
 experiment: setup
-	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE))
+	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # headless Chromium for the browser test of the book and the feedback pages (Debian's packages;
 # where they cannot be installed the test is skipped and says why)

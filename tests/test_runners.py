@@ -45,7 +45,8 @@ def test_the_parts_of_a_sweep_merge_into_the_local_result(chapter):
     assert len(parts) >= 2
     whole = exp.run(hp, torch.device("cpu"), progress=False)
     merged = exp.merge(hp, "cpu", [exp.run(p, torch.device("cpu"), progress=False) for p in parts], whole.seconds)
-    assert merged.table() == whole.table()
+    if chapter == "frn_vs_bn":  # the other tables show seconds per epoch or round
+        assert merged.table() == whole.table()
 
     def timeless(result):
         text = json.dumps(result.summary(), sort_keys=True, default=str)
@@ -53,7 +54,7 @@ def test_the_parts_of_a_sweep_merge_into_the_local_result(chapter):
 
     def strip(value):  # wall-clock seconds differ between runs; nothing else may
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "seconds"}
+            return {k: strip(v) for k, v in value.items() if "second" not in k}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
