@@ -67,8 +67,9 @@ selftest: setup data
 	$(BIN)/python -m autograder selftest --workers $(WORKERS)
 
 # Grade a real class: make grade SUBMISSIONS=path/to/submitted OUT=path/to/results
+# SCHEDULER=tcp://HOST:8786 grades on a Dask cluster instead of the local pool (see the README)
 grade: setup data
-	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
+	$(BIN)/python -m autograder grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # Score the written answers of a graded class in nbgrader's formgrader (OUT is grade's --out
 # folder; open the printed URL at /formgrader), then write OUT/final_grades.csv
@@ -90,9 +91,9 @@ bench-pipeline: setup
 
 bench: bench-grade bench-pipeline
 
-# A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full
+# A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full [SCHEDULER=tcp://HOST:8786]
 experiment: setup
-	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE))
+	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # headless Chromium for the browser test of the book and the feedback pages (Debian's packages;
 # where they cannot be installed the test is skipped and says why)

@@ -31,6 +31,8 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=int, default=Limits.wall_s, help=f"wall-clock seconds per notebook (default {Limits.wall_s})")
     p.add_argument("--cell-timeout", type=int, default=Limits.cell_s, help=f"seconds per cell (default {Limits.cell_s})")
     p.add_argument("--seed", type=int, default=None, help="seed of the hidden inputs (default: a fresh one, written to OUT/run.json)")
+    p.add_argument("--scheduler", default=None,
+                   help="grade on a Dask cluster: the scheduler's address, e.g. tcp://HOST:8786 (workers need the course at the same commit)")
 
     p = sub.add_parser("export", help="final grades of a graded class (written answers scored in formgrader included)")
     p.add_argument("out", type=Path, help="the --out folder of a grade run")
@@ -69,7 +71,8 @@ def main(argv=None) -> int:
         from .grading import CanaryFailed, grade_folder
         limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout)
         try:
-            report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits, seed=args.seed)
+            report = grade_folder(args.submissions, args.out, workers=args.workers, limits=limits, seed=args.seed,
+                                  scheduler=args.scheduler)
         except CanaryFailed as err:
             print(f"error: {err}", file=sys.stderr)
             return 3

@@ -445,7 +445,7 @@ def check_canaries(rows: list[Row]) -> None:
 
 
 def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limits: Limits = Limits(),
-                      hide: tuple = (), seed: int = 0, canary: bool = True) -> list[Row]:
+                      hide: tuple = (), seed: int = 0, canary: bool = True, scheduler: str | None = None) -> list[Row]:
     """Grade ``subs`` in parallel; every check draws its hidden inputs from ``seed``.
 
     With ``canary``, each chapter's reference answers are graded first, in the same environment;
@@ -457,6 +457,12 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
         return []
     for name in sorted({s.chapter for s in subs}):  # a chapter whose checks cannot load stops the run here, loudly
         chapters.load(name)
+    if scheduler:  # every submission a task on a Dask cluster; this process stays the one writer
+        from .dask_grading import grade_on_cluster
+        template = prepare_template(sorted({s.chapter for s in subs}), work)
+        rows = grade_on_cluster(subs, out, scheduler, limits, seed, canary=canary, work=work)
+        merge_gradebooks(rows, template, work, out / "gradebook.db")
+        return rows
     workers = max(1, min(workers, len(subs)))
     # BLAS threads per notebook: no oversubscription (one where a control group gives each notebook one core)
     threads = 1 if cgroup.layout() else max(1, (os.cpu_count() or 1) // workers)
@@ -562,7 +568,7 @@ def new_seed() -> int:
 
 
 def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits = Limits(),
-                 seed: int | None = None) -> Report:
+                 seed: int | None = None, scheduler: str | None = None) -> Report:
     """Grade a class folder. ``seed`` (default: a fresh one) draws every hidden input; it is written
     to ``OUT/run.json`` with the limits, so the run can be reproduced exactly."""
     seed = new_seed() if seed is None else int(seed)
@@ -577,8 +583,10 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits 
     from .sandbox import describe
 
     (out / "run.json").write_text(json.dumps({"seed": seed, "limits": json.loads(limits.to_json()), "isolation": describe(),
-                                              "submissions": str(Path(submissions).resolve())}, indent=1) + "\n")
-    rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),), seed=seed)
+                                              "submissions": str(Path(submissions).resolve()),
+                                              "scheduler": scheduler or "local"}, indent=1) + "\n")
+    rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),), seed=seed,
+                             scheduler=scheduler)
     write_csv(rows, out / "grades.csv")
     write_skipped(skipped, out / "skipped.csv")
     if rows:

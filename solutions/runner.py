@@ -53,11 +53,17 @@ def save(result: ExperimentResult, out: Path) -> list[Path]:
 
 def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespace, str], Any],
          run: Callable[..., ExperimentResult], options: Callable[[argparse.ArgumentParser], None] | None = None,
-         before: Callable[[Any, Any], None] | None = None) -> int:
+         before: Callable[[Any, Any], None] | None = None, split: Callable[[Any], list] | None = None,
+         merge: Callable[..., ExperimentResult] | None = None) -> int:
     """``python -m solutions.<chapter>``: the common options (``--profile --device --data --out
-    --no-progress``) plus the chapter's ``options``; ``configure(args, profile)`` gives the
-    chapter's hyper-parameters, ``run`` the result, which is printed and saved. A missing
-    dataset ends with its message and exit status 2."""
+    --no-progress --scheduler``) plus the chapter's ``options``; ``configure(args, profile)`` gives
+    the chapter's hyper-parameters, ``run`` the result, which is printed and saved. A missing
+    dataset ends with its message and exit status 2.
+
+    With ``--scheduler tcp://HOST:8786`` the independent parts of the experiment (``split(hp)``,
+    each a smaller configuration that ``run`` accepts) run on the Dask cluster there, one per
+    task, and ``merge(hp, device, parts, seconds)`` puts them together into the result a local
+    run gives (:mod:`solutions.cluster`)."""
     parser = argparse.ArgumentParser(prog=f"python -m solutions.{chapter}", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=PROFILES, default=None, help="default: $COURSE_PROFILE or smoke")
@@ -65,17 +71,24 @@ def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespac
     parser.add_argument("--data", default=None, help="data root (default: $COURSE_DATA or the user cache)")
     parser.add_argument("--out", type=Path, default=Path("_build/experiments") / chapter)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                        help="run the independent parts on this Dask scheduler's workers (see the README)")
     if options:
         options(parser)
     args = parser.parse_args(argv)
     profile = current_profile(args.profile)
     hp = configure(args, profile)
-    device = pick_device(args.device)
+    device = pick_device(args.device) if not args.scheduler else f"{args.device} on each Dask worker"
     print(f"profile {profile}, device {device}: {hp}")
     if before:
         before(hp, device)
     try:
-        result = run(hp, device, root=args.data, progress=not args.no_progress)
+        if args.scheduler:
+            from .cluster import run_on_cluster
+            result = run_on_cluster(chapter, hp, scheduler=args.scheduler, device=args.device, root=args.data,
+                                    split=split, merge=merge, progress=not args.no_progress)
+        else:
+            result = run(hp, device, root=args.data, progress=not args.no_progress)
     except DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -18,3 +18,56 @@ def test_runner_smoke_writes_the_table_the_result_and_figures(chapter, tmp_path,
     assert result["seconds"] > 0
     figures = sorted(p.name for p in tmp_path.glob("*.png"))
     assert figures and all((tmp_path / f).stat().st_size > 1000 for f in figures)
+
+
+def _tiny(chapter):
+    """A small configuration with more than one independent part."""
+    from solutions.frn_vs_bn.config import PROFILES as FRN
+    from solutions.lottery_ticket.config import PROFILES as LTH
+    from solutions.mnist_tuning.config import PROFILES as MNIST
+
+    return {"frn_vs_bn": FRN["smoke"].with_(seeds=(0, 1), batch_sizes=(32, 128), n_train=256, n_test=200,
+                                            norms=("bn", "frn")),
+            "mnist_tuning": MNIST["smoke"].with_(seeds=(0, 1), epochs=1, n_train=500, n_val=200, n_test=300),
+            "lottery_ticket": LTH["smoke"].with_(seeds=(0, 1), rounds=2, iterations=60, eval_every=20, late_iteration=20,
+                                                 n_train=600, n_val=200, n_test=300)}[chapter]
+
+
+@pytest.mark.parametrize("chapter", ["frn_vs_bn", "mnist_tuning", "lottery_ticket"])
+def test_the_parts_of_a_sweep_merge_into_the_local_result(chapter):
+    """What a Dask cluster computes (``--scheduler``: each part of ``split(hp)`` run on its own,
+    then ``merge``) is what one local run computes: the same table and the same result.json."""
+    import torch
+
+    exp = importlib.import_module(f"solutions.{chapter}.experiment")
+    hp = _tiny(chapter)
+    parts = exp.split(hp)
+    assert len(parts) >= 2
+    whole = exp.run(hp, torch.device("cpu"), progress=False)
+    merged = exp.merge(hp, "cpu", [exp.run(p, torch.device("cpu"), progress=False) for p in parts], whole.seconds)
+    if chapter == "frn_vs_bn":  # the other tables show seconds per epoch or round
+        assert merged.table() == whole.table()
+
+    def timeless(result):
+        text = json.dumps(result.summary(), sort_keys=True, default=str)
+        return json.loads(text)
+
+    def strip(value):  # wall-clock seconds differ between runs; nothing else may
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if "second" not in k}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    assert strip(timeless(merged)) == strip(timeless(whole))
+
+
+def test_lottery_parts_keep_the_random_control_with_its_ticket():
+    from solutions.lottery_ticket.config import PROFILES
+    from solutions.lottery_ticket.experiment import split
+
+    parts = split(PROFILES["smoke"].with_(seeds=(0, 1, 2)))
+    assert [(p.seeds, p.strategies) for p in parts[:2]] == [((0,), ("init", "random")), ((0,), ("late",))]
+    assert len(parts) == 6
+    own = split(PROFILES["smoke"].with_(random_masks="own"))
+    assert [p.strategies for p in own] == [("init",), ("late",), ("random",)]

@@ -52,9 +52,10 @@ def configure(args, profile):
 
 
 def main(argv=None) -> int:
-    from .experiment import run
+    from .experiment import merge, run, split
 
-    return runner.main(argv, chapter="frn_vs_bn", doc=__doc__, configure=configure, run=run, options=options)
+    return runner.main(argv, chapter="frn_vs_bn", doc=__doc__, configure=configure, run=run, options=options,
+                       split=split, merge=merge)
 
 
 if __name__ == "__main__":

@@ -157,6 +157,17 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def split(hp: Hparams) -> list[Hparams]:
+    """The independent parts of the sweep (one batch size and one seed each), for a Dask cluster."""
+    return [hp.with_(batch_sizes=(b,), seeds=(seed,)) for b in hp.batch_sizes for seed in hp.seeds]
+
+
+def merge(hp: Hparams, device: str, parts: list[Result], seconds: float) -> Result:
+    """The result of ``run(hp)`` from the results of ``split(hp)`` (in that order)."""
+    return Result(hp=hp, device=device, runs=[r for part in parts for r in part.runs],
+                  dependence=parts[0].dependence, seconds=seconds)
+
+
 def plot_accuracy_vs_batch(result: Result):
     import matplotlib.pyplot as plt
 

@@ -63,10 +63,10 @@ def describe(hp, device):
 
 
 def main(argv=None) -> int:
-    from .experiment import run
+    from .experiment import merge, run, split
 
     return runner.main(argv, chapter="lottery_ticket", doc=__doc__, configure=configure, run=run, options=options,
-                       before=describe)
+                       split=split, merge=merge, before=describe)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,29 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def split(hp: Hparams) -> list[Hparams]:
+    """The independent parts, for a Dask cluster: one seed each, and within a seed the strategies
+    that do not depend on each other (the random control that reuses the ticket's masks stays
+    with ``init``)."""
+    order = sorted(hp.strategies, key=("init", "late", "random").index)
+    if hp.random_masks == "ticket" and "init" in order and "random" in order:
+        groups = [("init", "random")] + [(s,) for s in order if s not in ("init", "random")]
+    else:
+        groups = [(s,) for s in order]
+    return [hp.with_(seeds=(seed,), strategies=group) for seed in hp.seeds for group in groups]
+
+
+def merge(hp: Hparams, device: str, parts: list[Result], seconds: float) -> Result:
+    """The result of ``run(hp)`` from the results of ``split(hp)``: rows in a local run's order."""
+    order = ("init", "late", "random")
+    rows = sorted((r for part in parts for r in part.rows),
+                  key=lambda r: (hp.seeds.index(r.seed), order.index(r.strategy), r.round))
+    first = parts[0]
+    random_masks = next((p.random_masks for p in parts if "random" in p.hp.strategies), first.random_masks)
+    return Result(hp=hp, device=device, sizes=first.sizes, rates=first.rates, parameters=first.parameters,
+                  random_masks=random_masks, rows=rows, seconds=seconds)
+
+
 # ------------------------------------------------------------------ figures
 
 def plot_vs_weights(result: Result, key: str):

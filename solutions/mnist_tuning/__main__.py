@@ -39,10 +39,10 @@ def summary(hp, device):
 
 
 def main(argv=None) -> int:
-    from .experiment import run
+    from .experiment import merge, run, split
 
     return runner.main(argv, chapter="mnist_tuning", doc=__doc__, configure=configure, run=run, options=options,
-                       before=summary)
+                       split=split, merge=merge, before=summary)
 
 
 if __name__ == "__main__":

@@ -134,6 +134,17 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def split(hp: Hparams) -> list[Hparams]:
+    """The independent parts (one seed each), for a Dask cluster."""
+    return [hp.with_(seeds=(seed,)) for seed in hp.seeds]
+
+
+def merge(hp: Hparams, device: str, parts: list[Result], seconds: float) -> Result:
+    """The result of ``run(hp)`` from the results of ``split(hp)`` (in that order)."""
+    return Result(hp=hp, device=device, runs=[r for part in parts for r in part.runs],
+                  misclassified=parts[0].misclassified, seconds=seconds)
+
+
 def plot_curves(result: Result):
     import matplotlib.pyplot as plt
 
