@@ -71,3 +71,17 @@ def test_lottery_parts_keep_the_random_control_with_its_ticket():
     assert len(parts) == 6
     own = split(PROFILES["smoke"].with_(random_masks="own"))
     assert [p.strategies for p in own] == [("init",), ("late",), ("random",)]
+
+
+def test_the_local_paths_never_import_dask():
+    """Without --scheduler, grading and the runners do not import Dask (its import costs a second
+    and starts nothing we need)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, autograder.__main__, autograder.grading, solutions.runner, solutions.frn_vs_bn.__main__; "
+            "import solutions.lottery_ticket.experiment, solutions.mnist_tuning.experiment; "
+            "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
