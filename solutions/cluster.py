@@ -67,7 +67,9 @@ def run_part(fingerprint: str, chapter: str, hp, device: str, root: str | None):
     """Run on a Dask worker: one part of a chapter's experiment, on the worker's own device."""
     refuse_unless_same_course(fingerprint)
     experiment = importlib.import_module(f"solutions.{chapter}.experiment")
-    return experiment.run(hp, pick_device(device), root=root, progress=False)
+    result = experiment.run(hp, pick_device(device), root=root, progress=False)
+    slim = getattr(result, "without_data", None)  # what the table and figures need, not the dataset
+    return slim() if slim else result
 
 
 def _gpu_workers(client) -> bool:

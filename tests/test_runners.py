@@ -85,3 +85,19 @@ def test_the_local_paths_never_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_what_a_worker_sends_back_holds_no_dataset(tmp_path):
+    """A runner's result travels from a Dask worker without its dataset (two_layer_net's held the
+    whole of CIFAR-10): the same table, summary and figures from a fraction of the bytes."""
+    import pickle
+
+    from solutions.two_layer_net.config import PROFILES
+    from solutions.two_layer_net.experiment import run
+
+    result = run(PROFILES["smoke"], progress=False)
+    slim = result.without_data()
+    assert slim.data is None and slim.fc_solver.X_train is None and result.fc_solver.X_train is not None
+    assert len(pickle.dumps(slim)) < len(pickle.dumps(result)) / 5
+    assert slim.table() == result.table() and slim.summary() == result.summary()
+    assert sorted(slim.figures()) == sorted(result.figures())
