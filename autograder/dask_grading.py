@@ -21,6 +21,7 @@ import atexit
 import shutil
 import tempfile
 import threading
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 
@@ -118,11 +119,14 @@ def grade_on_cluster(subs: list[Submission], out: Path, scheduler: str, limits: 
     out = Path(out)
     work = work or out / "work"
     fingerprint = course_fingerprint()
+    # a key of this run's own: Dask shares a task between clients that name the same key, so two
+    # runs on one cluster (another class, the same class with another seed) must never meet
+    run = uuid.uuid4().hex[:12]
     with Client(scheduler, timeout="60s") as client:
 
         def submit(batch: list[Submission]):
             return {client.submit(grade_remote, fingerprint, s.student, s.chapter, Path(s.path).read_bytes(),
-                                  limits.to_json(), seed, pure=False, key=f"grade-{s.student}-{s.chapter}-{i}"): s
+                                  limits.to_json(), seed, pure=False, key=f"grade-{run}-{s.student}-{s.chapter}-{i}"): s
                     for i, s in enumerate(batch)}
 
         def collect(futures) -> list[Row]:

@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -88,10 +89,11 @@ def run_on_cluster(chapter: str, hp, *, scheduler: str, device: str = "auto", ro
     start = time.perf_counter()
     parts = split(hp) if split else [hp]
     fingerprint = course_fingerprint()
+    run = uuid.uuid4().hex[:12]  # keys of this run's own: Dask shares a task between clients that name the same key
     with Client(scheduler, timeout="60s") as client:
         resources = {"GPU": 1} if _gpu_workers(client) else None
         futures = [client.submit(run_part, fingerprint, chapter, part, device, root, pure=False,
-                                 resources=resources, key=f"{chapter}-part-{i}") for i, part in enumerate(parts)]
+                                 resources=resources, key=f"{chapter}-{run}-part-{i}") for i, part in enumerate(parts)]
         print(f"{len(parts)} independent part(s) on {len(client.scheduler_info().get('workers', {}))} Dask worker(s)"
               f"{', one GPU each' if resources else ''}")
         for _ in tqdm(as_completed(futures), total=len(futures), desc="parts", disable=not progress):
