@@ -94,7 +94,9 @@ def frn_cases(probe):
         learn = i >= 4
         n, c = int(rng.integers(2, 5)), int(rng.integers(2, 7))
         h, w = (1, 1) if learn or i == 3 else (int(rng.integers(2, 10)), int(rng.integers(2, 8)))
-        eps = float(rng.choice([1e-6, 1e-3, 0.05, 0.5])) * float(rng.choice([1.0, -1.0]))
+        sign = float(rng.choice([1.0, -1.0]))
+        sign = {0: -1.0, 4: -1.0, 1: 1.0, 5: 1.0}.get(i, sign)  # both signs every run, a negative one beside an all-zero map
+        eps = float(rng.choice([1e-6, 1e-3, 0.05, 0.5])) * sign
         scale = 10.0 ** rng.uniform(-3, 3, size=(1, c, 1, 1))
         offset = rng.normal(0, 1.5, size=(1, c, 1, 1)) * rng.choice([0.0, 1.0], size=(1, c, 1, 1))
         x = (scale * (rng.standard_normal((n, c, h, w)) + offset)).astype(np.float32)
@@ -102,6 +104,10 @@ def frn_cases(probe):
             x[int(rng.integers(n)), int(rng.integers(c))] = 0.0     # an all-zero map: nu2 = 0, only eps left
         values = [rng.uniform(0.3, 2.0, c) * rng.choice([-1, 1], c), rng.normal(0, 0.7, c), rng.normal(0, 0.7, c),
                   rng.uniform(1e-4, 0.3, c) * rng.choice([-1, 1], c)]
+        if learn:  # one channel where a learned epsilon's sign shows: negative, not small beside nu2, not cut by tau
+            values[3][0] = -rng.uniform(0.05, 0.3)
+            values[2][0] = -5.0
+            x[:, 0] = (10.0 ** rng.uniform(-1, -0.5)) * rng.standard_normal((n, h, w))
         x16 = (rng.uniform(150, 400, size=(n, c, max(h, 2), max(w, 2))) * rng.choice([-1, 1], size=(n, c, 1, 1))
                ).astype(np.float16)
         xgc = rng.standard_normal((2, c, min(max(h, 2), 4), min(max(w, 2), 4))) * 2

@@ -4,7 +4,7 @@ from autograder.catalogue import Mutant, Variant
 MUTANTS = [
     Mutant("softmax_missing_1_over_N", "softmax_loss",
            [(".mean()", ".sum()"), ("    dscores /= n\n", "")],
-           ["test_softmax_loss"], "sums the loss over the batch instead of averaging"),
+           ["test_softmax_loss", "test_fc_loss"], "sums the loss over the batch instead of averaging"),
     Mutant("softmax_shift_wrong_axis", "softmax_loss",
            [("scores.max(axis=1, keepdims=True)", "scores.max(axis=0, keepdims=True)")],
            ["test_softmax_loss"], "subtracts each column's maximum, which changes the softmax"),
