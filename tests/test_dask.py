@@ -142,34 +142,54 @@ def test_a_worker_with_another_course_refuses_to_grade(tmp_path):
     assert "same commit" in result["detail"]
 
 
+def _widest_smoke_sweep():
+    """The chapter whose smoke profile splits into the most independent parts, and that number."""
+    import importlib
+
+    widths = {}
+    for chapter in chapters.names():
+        exp = importlib.import_module(f"solutions.{chapter}.experiment")
+        if hasattr(exp, "split"):
+            widths[chapter] = len(exp.split(importlib.import_module(f"solutions.{chapter}.config").PROFILES["smoke"]))
+    chapter = max(widths, key=widths.get)
+    return chapter, widths[chapter]
+
+
+def _without_seconds(value):
+    if isinstance(value, dict):
+        return {k: _without_seconds(v) for k, v in value.items() if "second" not in k}
+    if isinstance(value, list):
+        return [_without_seconds(v) for v in value]
+    return value
+
+
 def test_a_runner_spreads_its_sweep_over_the_workers_and_writes_the_local_result(tmp_path):
-    """``python -m solutions.frn_vs_bn --scheduler``: four independent parts (2 batch sizes x 2 seeds)
-    on two workers that each advertise one GPU (here trained on the CPU: --device cpu), and the
-    same table and result as a local run."""
+    """``python -m solutions.<chapter> --scheduler`` for the widest smoke sweep (several independent
+    parts) on two workers that each advertise one GPU (here trained on the CPU: --device cpu): the
+    same result and figures as a local run."""
+    chapter, parts = _widest_smoke_sweep()
+    assert parts >= 2
+    args = ["--profile", "smoke", "--device", "cpu", "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as on the workers
     c = Cluster(2, tmp_path, resources="GPU=1")
     try:
-        args = ["--profile", "smoke", "--device", "cpu", "--seeds", "2", "--batch-sizes", "32,128", "--norms", "bn,frn",
-                "--no-progress"]
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as on the workers
-        remote = subprocess.run([sys.executable, "-m", "solutions.frn_vs_bn", *args, "--out", str(tmp_path / "dask"),
+        remote = subprocess.run([sys.executable, "-m", f"solutions.{chapter}", *args, "--out", str(tmp_path / "dask"),
                                  "--scheduler", c.address], capture_output=True, text=True, env=env, timeout=900)
         assert remote.returncode == 0, remote.stdout[-2000:] + remote.stderr[-3000:]
-        assert "4 independent part(s) on 2 Dask worker(s), one GPU each" in remote.stdout
+        assert f"{parts} independent part(s) on 2 Dask worker(s), one GPU each" in remote.stdout
     finally:
         c.close()
-    local = subprocess.run([sys.executable, "-m", "solutions.frn_vs_bn", *args, "--out", str(tmp_path / "local")],
+    local = subprocess.run([sys.executable, "-m", f"solutions.{chapter}", *args, "--out", str(tmp_path / "local")],
                            capture_output=True, text=True, env=env, timeout=900)
     assert local.returncode == 0, local.stderr[-3000:]
-    assert (tmp_path / "dask" / "table.md").read_text() == (tmp_path / "local" / "table.md").read_text()
-    runs = [json.loads((tmp_path / where / "result.json").read_text())["runs"] for where in ("dask", "local")]
-    assert [(r["norm"], r["batch_size"], r["seed"], r["test_acc"], r["train_loss"]) for r in runs[0]] == \
-           [(r["norm"], r["batch_size"], r["seed"], r["test_acc"], r["train_loss"]) for r in runs[1]]
+    results = [json.loads((tmp_path / where / "result.json").read_text()) for where in ("dask", "local")]
+    assert _without_seconds(results[0]) == _without_seconds(results[1])
     assert sorted(p.name for p in (tmp_path / "dask").glob("*.png")) == sorted(p.name for p in (tmp_path / "local").glob("*.png"))
 
 
 def test_a_runner_part_refuses_a_worker_with_another_course():
     from solutions.cluster import CourseMismatch, run_part
-    from solutions.frn_vs_bn.config import PROFILES
 
+    chapter, _ = _widest_smoke_sweep()
     with pytest.raises(CourseMismatch, match="same commit"):
-        run_part("0123456789ab:not-this-course", "frn_vs_bn", PROFILES["smoke"], "cpu", None)
+        run_part("0123456789ab:not-this-course", chapter, None, "cpu", None)

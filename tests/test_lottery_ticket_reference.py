@@ -538,3 +538,14 @@ def test_smoke_profile_on_real_fashion_mnist_within_three_minutes():
     assert result.law_holds() and len(result.rows) == 3 * (hp.rounds + 1)
     dense = [r.test_acc for r in result.rows if r.round == 0]
     assert min(dense) > 0.75
+
+
+def test_lottery_parts_keep_the_random_control_with_its_ticket():
+    from solutions.lottery_ticket.config import PROFILES
+    from solutions.lottery_ticket.experiment import split
+
+    parts = split(PROFILES["smoke"].with_(seeds=(0, 1, 2)))
+    assert [(p.seeds, p.strategies) for p in parts[:2]] == [((0,), ("init", "random")), ((0,), ("late",))]
+    assert len(parts) == 6
+    own = split(PROFILES["smoke"].with_(random_masks="own"))
+    assert [p.strategies for p in own] == [("init",), ("late",), ("random",)]

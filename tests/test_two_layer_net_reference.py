@@ -164,3 +164,19 @@ def test_search_keeps_the_measured_network():
     net, best, results = tune_two_layer_net(data, 10, [1e-1, 1e-7], [1e-3, 1.0], num_iters=100, batch_size=50)
     assert len(results) == 4 and best == max(v for _, v in results.values())
     assert np.mean(net.predict(data["X_val"]) == yb) == best
+
+
+def test_what_a_worker_sends_back_holds_no_dataset(tmp_path):
+    """A runner's result travels from a Dask worker without its dataset (two_layer_net's held the
+    whole of CIFAR-10): the same table, summary and figures from a fraction of the bytes."""
+    import pickle
+
+    from solutions.two_layer_net.config import PROFILES
+    from solutions.two_layer_net.experiment import run
+
+    result = run(PROFILES["smoke"], progress=False)
+    slim = result.without_data()
+    assert slim.data is None and slim.fc_solver.X_train is None and result.fc_solver.X_train is not None
+    assert len(pickle.dumps(slim)) < len(pickle.dumps(result)) / 5
+    assert slim.table() == result.table() and slim.summary() == result.summary()
+    assert sorted(slim.figures()) == sorted(result.figures())

@@ -157,6 +157,13 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def sweep_example() -> Hparams:
+    """A configuration of seconds with several independent parts (the tests of ``split``/``merge``)."""
+    from .config import PROFILES
+
+    return PROFILES["smoke"].with_(seeds=(0, 1), batch_sizes=(32, 128), n_train=256, n_test=200, norms=("bn", "frn"))
+
+
 def split(hp: Hparams) -> list[Hparams]:
     """The independent parts of the sweep (one batch size and one seed each), for a Dask cluster."""
     return [hp.with_(batch_sizes=(b,), seeds=(seed,)) for b in hp.batch_sizes for seed in hp.seeds]

@@ -206,6 +206,14 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def sweep_example() -> Hparams:
+    """A configuration of seconds with several independent parts (the tests of ``split``/``merge``)."""
+    from .config import PROFILES
+
+    return PROFILES["smoke"].with_(seeds=(0, 1), rounds=2, iterations=60, eval_every=20, late_iteration=20,
+                                   n_train=600, n_val=200, n_test=300)
+
+
 def split(hp: Hparams) -> list[Hparams]:
     """The independent parts, for a Dask cluster: one seed each, and within a seed the strategies
     that do not depend on each other (the random control that reuses the ticket's masks stays

@@ -134,6 +134,13 @@ def run(hp: Hparams, device: torch.device, root=None, progress: bool = True) -> 
     return result
 
 
+def sweep_example() -> Hparams:
+    """A configuration of seconds with several independent parts (the tests of ``split``/``merge``)."""
+    from .config import PROFILES
+
+    return PROFILES["smoke"].with_(seeds=(0, 1), epochs=1, n_train=500, n_val=200, n_test=300)
+
+
 def split(hp: Hparams) -> list[Hparams]:
     """The independent parts (one seed each), for a Dask cluster."""
     return [hp.with_(seeds=(seed,)) for seed in hp.seeds]
