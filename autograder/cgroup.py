@@ -99,16 +99,25 @@ class Cgroup:
         except OSError:
             return []
 
-    def fork_failures(self) -> int:
-        """How many forks the process limit has refused so far (``pids.events``)."""
-        d = self._dir("unified" if self.kind == "v2" else "pids")
+    def _counter(self, controller: str, filename: str, key: str) -> int:
+        """The value of ``key`` in a ``key value`` file of the group (0 when absent or unreadable)."""
         try:
-            for line in (d / "pids.events").read_text().splitlines():
-                if line.startswith("max"):
+            for line in (self._dir("unified" if self.kind == "v2" else controller) / filename).read_text().splitlines():
+                if line.split()[:1] == [key]:
                     return int(line.split()[1])
         except (OSError, ValueError, IndexError):
             pass
         return 0
+
+    def fork_failures(self) -> int:
+        """How many forks the process limit has refused so far (``pids.events``)."""
+        return self._counter("pids", "pids.events", "max")
+
+    def oom_kills(self) -> int:
+        """How many processes the memory limit has killed so far."""
+        if self.kind == "v2":
+            return self._counter("memory", "memory.events", "oom_kill")
+        return self._counter("memory", "memory.oom_control", "oom_kill")
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used by every process of the group so far."""

@@ -28,7 +28,9 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Execute.timeout = limits.cell_s * 3 + 30 if cgroup else limits.cell_s
-    c.Execute.interrupt_on_timeout = True
+    # a cell past its wall-clock limit raises, and TrustedExecute restarts the kernel as for every
+    # other limit (an interrupted kernel would keep what the cell had built so far)
+    c.Execute.interrupt_on_timeout = False
     c.Execute.skip_cells_with_tag = "skip-autograde"  # expensive ungraded demos
     if sandbox_ipc:  # kernels start through autograder.sandbox and talk over Unix sockets
         c.Execute.kernel_name = "course-sandbox"
@@ -61,6 +63,7 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
     c.TrustedExecute.run_seed = seed
     c.TrustedExecute.cgroup = cgroup
     c.TrustedExecute.cell_cpu_s = limits.cell_s
+    c.TrustedExecute.mem_mb = limits.mem_mb
     c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return c

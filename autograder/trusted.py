@@ -13,8 +13,14 @@ cell's trusted check (``autograder/chapters/<chapter>/checks.py``) from this pro
 
 So the pass/fail decision and the expected values never exist in the student's process. A
 student's code can only make its own cells fail (its errors still count); it cannot make a
-check pass without returning correct results. A kernel that dies (``os._exit``, a crash,
-the memory limit) costs the cell it died in; the kernel is restarted and grading goes on.
+check pass without returning correct results.
+
+A cell that reaches a limit (its time, the memory limit, ``MemoryError``) or kills its kernel
+(``os._exit``, a crash) costs that cell: the kernel is restarted, the code cells before it are
+run again in the new kernel (the given ones and the student's, not the tests, and not the cells
+that lost a kernel themselves), and grading goes on. Every such cell ends the same way, whichever
+limit it reaches first: a memory bomb is killed at the memory limit on an idle machine and runs
+out of CPU time first on a loaded one, and either way the later cells see the same state.
 """
 from __future__ import annotations
 
@@ -58,6 +64,19 @@ del __course_probe__
 
 class CheckFailed(AssertionError):
     pass
+
+
+class KernelLost(Exception):
+    """A cell reached a limit or killed its kernel (the message says which, for the student);
+    ``timeout``: a time limit did it."""
+
+    def __init__(self, message: str, timeout: bool = False):
+        super().__init__(message)
+        self.timeout = timeout
+
+
+# what a cell or a probe raises when its kernel is gone or must go
+LOST = (DeadKernelError, CellTimeoutError, CellControlSignal, KernelLost)
 
 
 def _encode(value) -> str:
@@ -164,6 +183,8 @@ def run_check(check, probe: Probe) -> str | None:
     """None when the check passes, else the message for the student."""
     try:
         check(probe)
+    except LOST:  # the kernel must be restarted: the caller's business, not a verdict on the results
+        raise
     except (CheckFailed, AssertionError) as err:
         return str(err) or "a hidden check failed"
     except Exception as err:  # a check crashing on strange observations is a failed check, never a pass
@@ -180,6 +201,11 @@ class TrustedExecute(Execute):
     run_seed = Integer(0, help="the grading run's seed for the hidden inputs").tag(config=True)
     cgroup = Unicode("", help="the submission's control group (autograder.cgroup); empty: wall-clock timeouts only").tag(config=True)
     cell_cpu_s = Integer(120, help="CPU seconds a cell may use (counted over the control group)").tag(config=True)
+    mem_mb = Integer(0, help="the memory limit, for messages (0: unknown)").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._lost = set()  # indices of the cells that lost a kernel: never run again
+        return super().preprocess(nb, resources, km)
 
     def _group(self):
         from .cgroup import attach
@@ -233,20 +259,28 @@ class TrustedExecute(Execute):
         group = self._group() if cell.cell_type == "code" else None
         if group is None:
             return super().execute_cell(cell, cell_index, execution_count, store_history)
-        stop, tripped = threading.Event(), []
+        stop, tripped, ooms = threading.Event(), [], group.oom_kills()
         watchdog = threading.Thread(target=self._watch, args=(group, stop, tripped), daemon=True)
         watchdog.start()
         try:
-            return super().execute_cell(cell, cell_index, execution_count, store_history)
+            result = super().execute_cell(cell, cell_index, execution_count, store_history)
+            error = None
+        except LOST as err:
+            result, error = None, err
         finally:
             stop.set()
             watchdog.join()
             self._reap_strays(group)
-            if tripped:
-                what = ("used more than {} s of CPU time" if tripped[0] == "CPU" else
-                        "waited more than {} s without computing").format(self.cell_cpu_s)
-                cell.outputs.append(new_output("error", ename="CellTimeoutError", traceback=[],
-                                               evalue=f"the cell {what} (the time limit); it was interrupted"))
+        if tripped:  # whether the interrupt ended the cell or the kill after it: the same outcome
+            what = ("used more than {} s of CPU time" if tripped[0] == "CPU" else
+                    "waited more than {} s without computing").format(self.cell_cpu_s)
+            raise KernelLost(f"the cell {what} (the time limit)", timeout=True) from error
+        if error is not None and group.oom_kills() > ooms:
+            limit = f" ({self.mem_mb} MB)" if self.mem_mb else ""
+            raise KernelLost(f"the kernel was killed at the memory limit{limit}") from error
+        if error is not None:
+            raise error
+        return result
 
     def _probe_runner(self, index):
         def runner(source: str):
@@ -262,13 +296,15 @@ class TrustedExecute(Execute):
         start = time.perf_counter()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-        except (DeadKernelError, CellTimeoutError, CellControlSignal) as err:
-            what = ("did not answer within the time limit" if isinstance(err, CellTimeoutError)
-                    else "died while running this cell (os._exit, a crash, or the memory limit)")
-            cell.outputs.append(new_output("error", ename="KernelDied", traceback=[],
-                                           evalue=f"the kernel {what}; it was restarted and grading went on"))
+            lost = _out_of_memory(cell)
+        except LOST as err:
+            lost = _lost(err, self.timeout)
+        if lost is not None:
+            self._lost.add(index)
             self.nb.cells[index] = cell
-            self._restart_kernel()
+            again = self._restart_kernel(index)
+            ename, evalue = "CellTimeoutError" if lost.timeout else "KernelDied", f"{lost}; {again}"
+            cell.outputs.append(new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
             return cell, resources
         self.log.info("cell %s executed in %.2f s", meta.get("grade_id", index), time.perf_counter() - start)
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
@@ -279,9 +315,8 @@ class TrustedExecute(Execute):
                 try:
                     probe = Probe(self._probe_runner(index), chapter.reference, self.timeout, seed=self.run_seed)
                     message = run_check(check, probe)
-                except (DeadKernelError, CellTimeoutError, CellControlSignal):
-                    message = "the kernel died or hung during the hidden checks; it was restarted"
-                    self._restart_kernel()
+                except LOST as err:
+                    message = f"the hidden checks could not finish: {_lost(err, self.timeout)}; {self._restart_kernel(index)}"
                 self.log.info("cell %s ran in %.2f s, checks in %.2f s", meta.get("grade_id"), checked - start,
                               time.perf_counter() - checked)
                 self.nb.cells[index] = cell  # nbclient stores each executed cell at its index: put the test cell back
@@ -290,11 +325,53 @@ class TrustedExecute(Execute):
                                                    traceback=[f"HiddenTestFailed: {message}"]))
         return cell, resources
 
-    def _restart_kernel(self):
-        """A fresh kernel (the student's state is lost; later cells run without it)."""
+    def _restart_kernel(self, index: int) -> str:
+        """A fresh kernel, with the code cells before cell ``index`` run again in it (the given
+        ones and the student's; not the tests, and not the cells that lost a kernel themselves),
+        so that the later cells see the state they would have seen. Returns what happened, for the student."""
+        self._fresh_kernel()
+        for i in range(index):
+            cell = self.nb.cells[i]
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or i in self._lost or (meta.get("grade") and not meta.get("solution")):
+                continue
+            again = NotebookNode(cell_type="code", source=cell.source, metadata=cell.metadata, outputs=[],
+                                 execution_count=None)
+            try:
+                self.execute_cell(again, i, store_history=False)
+                lost = _out_of_memory(again)
+            except LOST as err:
+                lost = _lost(err, self.timeout)
+            finally:
+                self.nb.cells[i] = cell  # nbclient stores each executed cell at its index: put the original back
+            if lost is not None:
+                self._lost.add(i)
+                self._fresh_kernel()
+                return (f"the kernel was restarted, and running the cells before this one again stopped at "
+                        f"cell {i + 1} ({lost}): the later cells run without the state of the cells before it")
+        return "the kernel was restarted and the cells before this one were run again"
+
+    def _fresh_kernel(self) -> None:
         try:
             self.kc.stop_channels()
         except Exception:
             pass
         run_sync(self.km.restart_kernel)(now=True)
         self.start_new_kernel_client()
+
+
+def _lost(err: Exception, wall_s: int) -> KernelLost:
+    """What ended a cell's kernel, as a :class:`KernelLost`."""
+    if isinstance(err, KernelLost):
+        return err
+    if isinstance(err, CellTimeoutError):
+        return KernelLost(f"the cell did not finish within {wall_s} s (the time limit)", timeout=True)
+    return KernelLost("the kernel died while running this cell (os._exit or a crash)")
+
+
+def _out_of_memory(cell) -> KernelLost | None:
+    """A cell that raised MemoryError may keep what it allocated: its kernel is restarted too, so
+    that memory cannot decide whether the later cells pass (the same outcome as the memory limit)."""
+    if any(o.get("output_type") == "error" and str(o.get("ename", "")).endswith("MemoryError") for o in cell.get("outputs", [])):
+        return KernelLost("the cell ran out of memory (MemoryError)")
+    return None

@@ -10,12 +10,12 @@ import time
 import nbformat
 import pytest
 
-from autograder import ROOT, attacks, chapters
+from autograder import ROOT, attacks, cgroup, chapters
 from autograder.grading import discover, grade_folder
 from autograder.limits import Limits
 from autograder.sandbox import isolation_available
 from autograder.selftest import selftest
-from autograder.submissions import make_submission
+from autograder.submissions import make_submission, read_release, solution_sources
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +44,53 @@ def test_selftest_catches_every_mutant_passes_every_variant_contains_every_attac
     assert passed == variants == sum(len(ch.variants) for ch in loaded)
     assert contained == n_attacks == sum(len(a) for a in plan.values())
     assert {a.name for a in attacks.ATTACKS} == {a.name for dealt in plan.values() for a in dealt}
+
+
+# ways for a cell to end its kernel or reach a limit, each after the cell's own correct code
+LIMIT_ENDINGS = {
+    "memory_bomb": "_hog = []\nwhile True:\n    _hog.append(bytearray(64 << 20))",
+    "cpu_loop": "while True:\n    pass",
+    "sleeps": "import time\ntime.sleep(10**6)",
+    "os_exit": "import os\nos._exit(1)",
+    "memory_error_holding_memory": "_hog = bytearray(256 << 20)\nraise MemoryError('out of memory')",
+}
+
+
+@pytest.mark.skipif(cgroup.layout() is None, reason="needs root and writable cgroups (the CPU-time limit and the memory limit)")
+def test_a_cell_that_reaches_any_limit_costs_what_a_cell_that_raises_costs(tmp_path):
+    """Whichever limit a cell reaches (memory, CPU time, waiting, MemoryError) or however it kills
+    its kernel, the grade is the one of a cell that raises before its code: the kernel is
+    restarted and the cells before it run again, so what the cell built or kept never reaches
+    the later cells, and the later cells still see the state before it. (A memory bomb reached
+    the memory limit on an idle machine and the CPU limit first on a loaded one, and the two
+    ways once ended with different grades.)"""
+    chapter = chapters.released()[0]
+    target = chapters.load(chapter).catalogue.ATTACK_TARGET
+    code = solution_sources(chapter)[target]
+    subs = tmp_path / "class"
+    cells = {"raises": "raise RuntimeError('stopped before its code')\n" + code}
+    cells.update({name: code + "\n\n" + ending for name, ending in LIMIT_ENDINGS.items()})
+    for student, source in cells.items():
+        path = subs / student / chapter / f"{chapter}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(make_submission(chapter, fill="all", replace={target: source}), str(path))
+    report = grade_folder(subs, tmp_path / "out", workers=2, limits=Limits(wall_s=240, cell_s=8, mem_mb=1024), seed=3)
+    rows = {r.student: r for r in report.rows}
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in read_release(chapter).cells]
+    later = [g for g in order[order.index(target) + 1:] if g in rows["raises"].cells]
+    earned_later = [g for g in later if rows["raises"].cells[g]["score"] == rows["raises"].cells[g]["max_score"] > 0]
+    assert earned_later, "no later cell earned points: the state before the cell was not restored"
+    assert 0 < rows["raises"].score < rows["raises"].max_score
+    for name in LIMIT_ENDINGS:
+        row = rows[name]
+        assert row.status.value == "ok" and row.incidents == 1, (name, row.status, row.detail)
+        assert {g: c["score"] for g, c in row.cells.items()} == {g: c["score"] for g, c in rows["raises"].cells.items()}, name
+    ended = {name: rows[name].detail for name in LIMIT_ENDINGS}
+    assert "timed out" in ended["cpu_loop"] and "timed out" in ended["sleeps"], ended
+    assert "killed the kernel" in ended["os_exit"] and "killed the kernel" in ended["memory_error_holding_memory"], ended
+    feedback = (tmp_path / "out" / "feedback" / "memory_bomb" / f"{chapter}.html").read_text()
+    assert "killed at the memory limit (1024 MB)" in feedback or "used more than 8 s of CPU time" in feedback
+    assert "the cells before this one were run again" in feedback
 
 
 UNKNOWN = "diffusion_models"  # a chapter this course does not have
