@@ -18,6 +18,7 @@ from autograder.demo import demo_notebooks
 from autograder.grading import Status, grade_folder
 from autograder.dask_grading import LoopbackCluster as Cluster
 from autograder.limits import SELFTEST
+from test_runners import without_seconds
 
 
 @pytest.fixture
@@ -155,14 +156,6 @@ def _widest_smoke_sweep():
     return chapter, widths[chapter]
 
 
-def _without_seconds(value):
-    if isinstance(value, dict):
-        return {k: _without_seconds(v) for k, v in value.items() if "second" not in k}
-    if isinstance(value, list):
-        return [_without_seconds(v) for v in value]
-    return value
-
-
 def test_a_runner_spreads_its_sweep_over_the_workers_and_writes_the_local_result(tmp_path):
     """``python -m solutions.<chapter> --scheduler`` for the widest smoke sweep (several independent
     parts) on two workers that each advertise one GPU (here trained on the CPU: --device cpu): the
@@ -183,7 +176,7 @@ def test_a_runner_spreads_its_sweep_over_the_workers_and_writes_the_local_result
                            capture_output=True, text=True, env=env, timeout=900)
     assert local.returncode == 0, local.stderr[-3000:]
     results = [json.loads((tmp_path / where / "result.json").read_text()) for where in ("dask", "local")]
-    assert _without_seconds(results[0]) == _without_seconds(results[1])
+    assert without_seconds(results[0]) == without_seconds(results[1])
     assert sorted(p.name for p in (tmp_path / "dask").glob("*.png")) == sorted(p.name for p in (tmp_path / "local").glob("*.png"))
 
 
