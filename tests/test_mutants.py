@@ -5,7 +5,7 @@ import pytest
 from autograder import chapters
 from autograder.limits import SELFTEST_SEED
 from autograder.trusted import ReferenceProbe, run_check
-from test_check_draws import in_processes
+from test_check_draws import in_processes, notebook_state
 
 SEEDS = (SELFTEST_SEED, 0, 1)
 
@@ -36,8 +36,7 @@ def test_every_mutant_fails_the_checks_it_names_on_every_draw(chapter, mutant):
     ch = chapters.load(chapter)
     ns = namespace(ch, {mutant.cell: mutant.source(ch.solutions[mutant.cell])})
     for check in mutant.catches:
-        make = getattr(ch.checks_module, "NOTEBOOK_STATE", {}).get(check)
-        state = make(ns) if make else None
+        state = notebook_state(ch, check, ns)
         for seed in SEEDS:
             message = run_check(ch.checks[check], ReferenceProbe(ch, ns, state=state, seed=seed))
             assert message, f"{chapter}: mutant {mutant.name} passes {check} with seed {seed}"
@@ -60,8 +59,7 @@ def mutant_holes(chapter, seeds):
     for mutant in ch.mutants:
         ns = namespace(ch, {mutant.cell: mutant.source(ch.solutions[mutant.cell])})
         for check in mutant.catches:
-            make = getattr(ch.checks_module, "NOTEBOOK_STATE", {}).get(check)
-            state = make(ns) if make else None
+            state = notebook_state(ch, check, ns)
             passed = [s for s in seeds if not run_check(ch.checks[check], ReferenceProbe(ch, ns, state=state, seed=s))]
             if passed:
                 holes.append(f"{mutant.name} passes {check} with seeds {passed}")
