@@ -20,7 +20,9 @@ course: setup data release archives book demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@# pip's own failure stops the build here, with its log and the likeliest cause (a full disk: the stack is ~6 GB)
+	$(BIN)/pip install -q -e . > $(VENV)/pip.log 2>&1 || { grep -v "^WARNING: Location" $(VENV)/pip.log | tail -20; \
+	  echo "pip install failed (whole log: $(VENV)/pip.log); free space here:"; df -h . | tail -1; exit 1; }
 	$(BIN)/python -c "import torch, torchvision, nbgrader, jupyter_book, coursekit, solutions, autograder"
 	touch $(STAMP)
 

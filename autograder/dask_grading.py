@@ -57,7 +57,8 @@ def _thread_slot() -> WorkerSlot:
     if slot is None:
         logs = Path(tempfile.mkdtemp(prefix="dask-grader-"))
         slot = _local.slot = WorkerSlot(logs / "worker.log", worker_env(1))
-        atexit.register(slot.close)
+        atexit.register(shutil.rmtree, logs, ignore_errors=True)
+        atexit.register(slot.close)  # atexit runs last-registered first: the slot closes, then its folder goes
     return slot
 
 
@@ -166,8 +167,11 @@ class LoopbackCluster:
         self.log.mkdir(parents=True, exist_ok=True)
         # one task at a time per worker thread (Dask's default queues 10 % more on each worker): when
         # a worker dies, only the submission it was grading is held against it
+        # a temporary folder of the cluster's own: close() kills the processes, so nothing they
+        # leave in it (a killed worker's grading folder, Dask's scratch space) outlives the cluster
+        self._tmp = Path(tempfile.mkdtemp(prefix="dask-cluster-"))
         self._env = {**os.environ, "OMP_NUM_THREADS": "1", "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
-                     **(env or {})}
+                     "TMPDIR": str(self._tmp), "DASK_TEMPORARY_DIRECTORY": str(self._tmp), **(env or {})}
         self._dask = str(Path(sys.executable).parent / "dask")
         self.scheduler = self._spawn([self._dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                       "--no-dashboard"], "scheduler")
@@ -208,6 +212,7 @@ class LoopbackCluster:
     def close(self) -> None:
         for proc in [*self.workers.values(), self.scheduler]:
             self.kill(proc)
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> "LoopbackCluster":
         return self
