@@ -51,6 +51,16 @@ def test_exercise_page_points_equal_the_notebook(name):
     assert f'points_table("{name}")' in page and "autograder.pages" in page, "the exercise page shows the helper's table"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_written_answers_graded_by_a_person_have_model_answers(name):
+    """The instructor grading a written answer by hand needs the model answer and its marking:
+    ``solutions/<chapter>/answers.md`` (instructor-only, like the rest of ``solutions``)."""
+    manual = [c.grade_id for c in chapters.load(name).cells if c.role == "answer" and c.points]
+    if manual:
+        answers = ROOT / "solutions" / name / "answers.md"
+        assert answers.is_file() and answers.read_text().strip(), f"{name}: {manual} are graded by hand: write {answers}"
+
+
 # ---------------------------------------------------------------- a broken chapter is caught
 
 def _copy_chapter(tmp_path, monkeypatch, name, edit):
