@@ -112,7 +112,7 @@ test: setup data browser
 	@echo "== fast tests =="
 	@start=$$(date +%s); $(BIN)/python -m pytest -m "not slow" -q; rc=$$?; echo "fast tests: $$(( $$(date +%s) - start )) s"; exit $$rc
 	@echo "== slow tests (book build, class grading, selftest) =="
-	@start=$$(date +%s); timeout 3000 $(BIN)/python -m pytest -m slow -q --durations=12; rc=$$?; echo "slow tests: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); timeout 3200 $(BIN)/python -m pytest -m slow -q --durations=12; rc=$$?; echo "slow tests: $$(( $$(date +%s) - start )) s"; exit $$rc
 
 test-fast: setup data
 	$(BIN)/python -m pytest -m "not slow" -q

@@ -16,6 +16,7 @@ from autograder.limits import Limits
 from autograder.sandbox import isolation_available
 from autograder.selftest import selftest
 from autograder.submissions import make_submission, read_release, solution_sources
+from test_demo import NEIGHBOURLY
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +30,11 @@ def test_selftest_catches_every_mutant_passes_every_variant_contains_every_attac
     """Every chapter in one self-test run (2 workers): every mutant caught, every variant at full
     marks, and every attack contained: each chapter meets every attack on its checks, and the
     attacks on the machine are dealt out over the chapters (`python -m autograder selftest`
-    runs each of them against every chapter too)."""
+    runs each of them against every chapter too). The attacks on the neighbours and the machine
+    that test_demo's worker-count test grades twice (with 1 and 2 workers, held to the honest
+    part and the same maximum) are left to it: they are the slowest notebooks, each reaching a limit."""
     released = chapters.released()
-    plan = attacks.dealt(released)
+    plan = {ch: [a for a in dealt if a.name not in NEIGHBOURLY] for ch, dealt in attacks.dealt(released).items()}
     lines = []
     ok = selftest(released, out=tmp_path / "selftest", workers=2, echo=lines.append, attack_plan=plan)
     last = lines[-1]
@@ -43,7 +46,7 @@ def test_selftest_catches_every_mutant_passes_every_variant_contains_every_attac
     assert caught == mutants == sum(len(ch.mutants) for ch in loaded)
     assert passed == variants == sum(len(ch.variants) for ch in loaded)
     assert contained == n_attacks == sum(len(a) for a in plan.values())
-    assert {a.name for a in attacks.ATTACKS} == {a.name for dealt in plan.values() for a in dealt}
+    assert {a.name for a in attacks.ATTACKS} == {a.name for dealt in plan.values() for a in dealt} | set(NEIGHBOURLY)
 
 
 # ways for a cell to end its kernel or reach a limit, each after the cell's own correct code
