@@ -165,11 +165,11 @@ class LoopbackCluster:
             port = s.getsockname()[1]
         self.address, self.log, self.resources = f"tcp://127.0.0.1:{port}", Path(log), resources
         self.log.mkdir(parents=True, exist_ok=True)
-        # one task at a time per worker thread (Dask's default queues 10 % more on each worker): when
-        # a worker dies, only the submission it was grading is held against it
         # a temporary folder of the cluster's own: close() kills the processes, so nothing they
         # leave in it (a killed worker's grading folder, Dask's scratch space) outlives the cluster
         self._tmp = Path(tempfile.mkdtemp(prefix="dask-cluster-"))
+        # one task at a time per worker thread (Dask's default queues 10 % more on each worker): when
+        # a worker dies, only the submission it was grading is held against it
         self._env = {**os.environ, "OMP_NUM_THREADS": "1", "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
                      "TMPDIR": str(self._tmp), "DASK_TEMPORARY_DIRECTORY": str(self._tmp), **(env or {})}
         self._dask = str(Path(sys.executable).parent / "dask")
