@@ -48,8 +48,8 @@ def describe() -> str:
 class Cgroup:
     """The control group(s) of one submission, by name (unique while its sandbox uid is claimed)."""
 
-    def __init__(self, name: str, kind: str):
-        self.name, self.kind = name, kind
+    def __init__(self, name: str, kind: str, controllers: tuple[str, ...] = V1_CONTROLLERS):
+        self.name, self.kind, self.controllers = name, kind, controllers
 
     # ------------------------------------------------------------------ paths
     def _dir(self, controller: str) -> Path:
@@ -58,7 +58,7 @@ class Cgroup:
         return ROOT / controller / GROUP / self.name
 
     def _dirs(self) -> list[Path]:
-        return [self._dir(c) for c in (("unified",) if self.kind == "v2" else V1_CONTROLLERS)]
+        return [self._dir(c) for c in (("unified",) if self.kind == "v2" else self.controllers)]
 
     # ------------------------------------------------------------------ life cycle
     def setup(self, limits: Limits) -> "Cgroup":
@@ -87,13 +87,40 @@ class Cgroup:
             (self._dir("cpu") / "cpu.cfs_quota_us").write_text("100000")  # one core
         return self
 
+    def setup_memory(self, mb: int) -> "Cgroup":
+        """Only a memory limit (a grading worker's group: the grader's own processes)."""
+        mem = str(mb << 20)
+        if self.kind == "v2":
+            parent = ROOT / GROUP
+            parent.mkdir(exist_ok=True)
+            for level in (ROOT, parent):
+                _try_write(level / "cgroup.subtree_control", "+memory")
+            d = self._dir("unified")
+            d.mkdir(exist_ok=True)
+            (d / "memory.max").write_text(mem)
+            _try_write(d / "memory.swap.max", "0")
+        else:
+            d = self._dir("memory")
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "memory.limit_in_bytes").write_text(mem)
+            _try_write(d / "memory.memsw.limit_in_bytes", mem)
+        return self
+
+    def peak_mb(self) -> float:
+        """The most memory the group has used at once so far, in MB (0 when unknown)."""
+        name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
+        try:
+            return int((self._dir("unified" if self.kind == "v2" else "memory") / name).read_text().split()[0]) / 2 ** 20
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def add(self, pid: int) -> None:
         """Put ``pid`` (and so every process it starts) into the group(s)."""
         for d in self._dirs():
             (d / "cgroup.procs").write_text(str(pid))
 
     def pids(self) -> list[int]:
-        d = self._dir("unified" if self.kind == "v2" else "pids")
+        d = self._dirs()[0]
         try:
             return [int(p) for p in (d / "cgroup.procs").read_text().split()]
         except OSError:
@@ -176,7 +203,8 @@ def sweep(kind: str) -> list[str]:
         owner = d.name.split("-", 1)[0]
         if not d.is_dir() or not owner.isdigit() or Path(f"/proc/{owner}").exists():
             continue
-        group = Cgroup(d.name, kind)
+        whole = kind == "v2" or (ROOT / "pids" / GROUP / d.name).is_dir()  # a worker's group has memory only
+        group = Cgroup(d.name, kind, controllers=V1_CONTROLLERS if whole else ("memory",))
         if not group.pids():
             group.remove()
             gone.append(d.name)
@@ -192,6 +220,20 @@ def create(name: str, limits: Limits) -> Cgroup | None:
     group = Cgroup(name, kind)
     try:
         return group.setup(limits)
+    except OSError:
+        group.remove()
+        return None
+
+
+def create_memory(name: str, mb: int) -> Cgroup | None:
+    """A fresh group with only a memory limit of ``mb`` (for a grading worker), or None."""
+    kind = layout()
+    if kind is None:
+        return None
+    sweep(kind)
+    group = Cgroup(name, kind, controllers=("memory",))
+    try:
+        return group.setup_memory(mb)
     except OSError:
         group.remove()
         return None

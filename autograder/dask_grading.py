@@ -27,8 +27,8 @@ from pathlib import Path
 
 from solutions.cluster import course_fingerprint
 
-from .grading import Row, Status, Submission, check_canaries, grade_one, prepare_template, worker_env, WorkerSlot, \
-    write_canaries
+from .grading import Row, Status, Submission, _chapter_points, check_canaries, grade_one, malformed_row, \
+    prepare_template, read_submission, worker_env, WorkerSlot, write_canaries
 from .limits import Limits
 
 
@@ -79,7 +79,9 @@ def grade_remote(fingerprint: str, student: str, chapter: str, notebook: bytes, 
         path = folder / f"{chapter}.ipynb"
         path.write_bytes(notebook)
         template = prepare_template([chapter], work)
-        row = grade_one(Submission(student, chapter, path), template, work, work / "out", limits, _thread_slot(),
+        slot = _thread_slot()
+        slot.memory_mb = limits.grader_mb  # the worker's own memory limit (its control group, made at its start)
+        row = grade_one(Submission(student, chapter, path), template, work, work / "out", limits, slot,
                         hide=(folder,), seed=seed)
         feedback = work / "out" / "feedback" / student / f"{chapter}.html"
         graded = work / "out" / "autograded" / student / chapter / f"{chapter}.ipynb"
@@ -104,14 +106,6 @@ def _store(result: dict, out: Path) -> Row:
     return row
 
 
-def _max_points(chapter: str) -> float:
-    from . import chapters
-    try:
-        return float(sum(chapters.load(chapter).points.values()))
-    except Exception:  # noqa: BLE001 - a chapter the course does not have: the row says so anyway
-        return 0.0
-
-
 def grade_on_cluster(subs: list[Submission], out: Path, scheduler: str, limits: Limits, seed: int,
                      canary: bool = True, work: Path | None = None) -> list[Row]:
     """Grade ``subs`` through the Dask scheduler at ``scheduler``; one row per submission, always."""
@@ -125,19 +119,31 @@ def grade_on_cluster(subs: list[Submission], out: Path, scheduler: str, limits: 
     run = uuid.uuid4().hex[:12]
     with Client(scheduler, timeout="60s") as client:
 
+        unread: list[Row] = []
+
         def submit(batch: list[Submission]):
-            return {client.submit(grade_remote, fingerprint, s.student, s.chapter, Path(s.path).read_bytes(),
-                                  limits.to_json(), seed, pure=False, key=f"grade-{run}-{s.student}-{s.chapter}-{i}"): s
-                    for i, s in enumerate(batch)}
+            futures = {}
+            for i, s in enumerate(batch):
+                try:  # read here, without following links; a worker gets the bytes, never a path
+                    notebook = read_submission(s) if not s.problem else None
+                except OSError as err:
+                    unread.append(malformed_row(s, str(err)))
+                    continue
+                if notebook is None:
+                    unread.append(malformed_row(s, s.problem))
+                    continue
+                futures[client.submit(grade_remote, fingerprint, s.student, s.chapter, notebook, limits.to_json(), seed,
+                                      pure=False, key=f"grade-{run}-{s.student}-{s.chapter}-{i}")] = s
+            return futures
 
         def collect(futures) -> list[Row]:
-            rows = []
+            rows, unread[:] = list(unread), []
             for future in as_completed(list(futures)):
                 sub = futures[future]
                 try:
                     rows.append(_store(future.result(), out))
                 except Exception as err:  # noqa: BLE001 - e.g. KilledWorker: the submission took down every worker
-                    rows.append(Row(sub.student, sub.chapter, status=Status.ERROR, max_score=_max_points(sub.chapter),
+                    rows.append(Row(sub.student, sub.chapter, status=Status.ERROR, max_score=_chapter_points(sub.chapter),
                                     detail=f"no Dask worker could grade it: {type(err).__name__}: {str(err)[:160]}"))
             return sorted(rows, key=lambda r: (r.student, r.chapter))
 

@@ -9,10 +9,11 @@ the grading status of ``grades.csv``.
 """
 from __future__ import annotations
 
-import csv
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import csvsafe
 
 COLUMNS = ["student_id", "assignment", "score", "max_score", "auto_score", "manual_score", "manual_pending", "status"]
 
@@ -43,8 +44,7 @@ def final_grades(out: Path) -> list[FinalGrade]:
     db, csv_path = out / "gradebook.db", out / "grades.csv"
     if not db.exists() or not csv_path.exists():
         raise ExportError(f"{out} has no gradebook.db and grades.csv: run `python -m autograder grade SUBMISSIONS --out {out}` first")
-    with open(csv_path, newline="") as fh:
-        graded = list(csv.DictReader(fh))
+    graded = csvsafe.read(csv_path)
     warnings.filterwarnings("ignore", category=SAWarning)
     rows = []
     with Gradebook(f"sqlite:///{db.resolve()}", course_id=COURSE_ID) as gb:
@@ -71,10 +71,6 @@ def final_grades(out: Path) -> list[FinalGrade]:
 def export(out: Path, target: Path | None = None) -> tuple[Path, list[FinalGrade]]:
     rows = final_grades(out)
     target = Path(target) if target else Path(out) / "final_grades.csv"
-    with open(target, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for g in rows:
-            w.writerow([g.student_id, g.assignment, f"{g.score:g}", f"{g.max_score:g}", f"{g.auto_score:g}",
-                        f"{g.manual_score:g}", f"{g.manual_pending:g}", g.status])
+    csvsafe.write(target, COLUMNS, ([g.student_id, g.assignment, f"{g.score:g}", f"{g.max_score:g}", f"{g.auto_score:g}",
+                                     f"{g.manual_score:g}", f"{g.manual_pending:g}", g.status] for g in rows))
     return target, rows

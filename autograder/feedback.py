@@ -22,6 +22,8 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .sanitize import CSP, clean_html, clean_notebook
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 
@@ -39,6 +41,13 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
+class SanitizeStudentContent(NbGraderPreprocessor):
+    """Every student output and markdown cell through :mod:`autograder.sanitize` before the page is rendered."""
+
+    def preprocess(self, nb, resources):
+        return clean_notebook(nb), resources
+
+
 class FeedbackExporter(HTMLExporter):
     """nbconvert's HTML exporter without its BeautifulSoup pass.
 
@@ -48,6 +57,7 @@ class FeedbackExporter(HTMLExporter):
     only the ``alt`` text is needed, added here with a regular expression."""
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        self.sanitize_html = True  # no JavaScript or widget outputs; HTML and markdown through clean_html
         lang = nb.metadata.get("language_info", {})
         lexer = lang.get("pygments_lexer", lang.get("name", None))
         self.register_filter("highlight_code",
@@ -57,9 +67,12 @@ class FeedbackExporter(HTMLExporter):
         resources["course"] = {"concepts_url": f"{book_url()}/book/{chapter}/concepts.html" if chapter else ""}
         self.register_filter("filter_data_type",
                              WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        self.register_filter("clean_html", clean_html)  # the allow-list sanitiser (autograder.sanitize), not bleach's
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         html = IMG_WITHOUT_ALT.sub(r'<img alt="figure produced by this cell"\1', html)
         html = MATHJAX2.sub(lambda m: MATHJAX3, html, count=1)
+        # first in <head>: scripts only from the page's own MathJax, whatever a sanitiser missed
+        html = html.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{CSP}">', 1)
         return html, resources
 
 
@@ -69,8 +82,11 @@ MATHJAX2 = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/ma
 # ... replaced by the book's MathJax 3, which `grade` copies to OUT/feedback/_static/ (pages are OUT/feedback/<student>/<chapter>.html)
 MATHJAX_SOURCE = "_vendor/mathjax/tex-svg-full.js"  # where `make book` vendors it
 MATHJAX_FILE = "_static/mathjax/tex-svg-full.js"
-MATHJAX3 = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
-            "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}};</script>\n"
+MATHJAX_CONFIG_FILE = "_static/mathjax/config.js"
+MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+                  "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true}};\n")
+# a file, not an inline script: the page's Content-Security-Policy allows no inline script
+MATHJAX3 = (f'<script src="../{MATHJAX_CONFIG_FILE}"></script>\n'
             f'<script id="MathJax-script" src="../{MATHJAX_FILE}"></script>')
 
 
@@ -98,4 +114,5 @@ def install_mathjax(feedback: Path) -> bool:
     target = Path(feedback) / MATHJAX_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    (Path(feedback) / MATHJAX_CONFIG_FILE).write_text(MATHJAX_CONFIG)
     return True

@@ -10,7 +10,7 @@ feedback HTML to ``DIR/feedback/<student>/<chapter>.html``.
 """
 from __future__ import annotations
 
-import csv
+import errno
 import functools
 import json
 import os
@@ -18,6 +18,7 @@ import re
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -28,12 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ROOT, cgroup, chapters, uids
+from .flags import mark_identical
 from .intake import normalise
 from .job import Job, JobResult, Status
 from .limits import Limits
 from .nbconfig import api
 
 SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+# grades.csv; ``flags`` holds what a person should look at (a link, the instructor's material, identical work)
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "manual_pending", "flags"]
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Submission:
     student: str
     chapter: str
     path: Path
+    problem: str = ""      # why it cannot be graded, found before it is opened (a symbolic link): a malformed row
+    root: Path | None = None  # the submissions folder it was found in: opened from there without following links
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Row:
     cells: dict = field(default_factory=dict)
     incidents: int = 0  # cells that timed out or killed the kernel
     feedback: Path | None = None
+    flags: list[str] = field(default_factory=list)  # for a person to judge (autograder.flags); never change the score
+    fingerprint: str = ""  # of the student's own cells, to find identical submissions (empty: nothing written)
 
     @property
     def status_text(self) -> str:
@@ -102,6 +110,10 @@ class Report:
         lines = [f"graded {len(self.rows)} notebook(s): " + ", ".join(f"{n} {s.value}" for s, n in counts.items() if n or s is Status.OK)
                  + f"; {sum(r.incidents > 0 for r in self.rows)} with cells that timed out or killed the kernel"]
         lines += [f"  {r.student:<16} {r.chapter:<16} {r.score:6.1f} / {r.max_score:<5.1f} {r.status_text}" for r in self.rows]
+        flagged = [r for r in self.rows if r.flags]
+        if flagged:
+            lines.append(f"flagged for a person to look at ({len(flagged)}; the flags column of grades.csv):")
+            lines += [f"  {r.student:<16} {r.chapter:<16} {'; '.join(r.flags)}" for r in flagged]
         if self.skipped:
             lines.append(f"not graded ({len(self.skipped)}; listed in {self.out / 'skipped.csv'}):")
             lines += [f"  {s.path}: {s.reason}" for s in self.skipped[:20]]
@@ -121,66 +133,148 @@ def safe_id(name: str) -> str:
 LAYOUT = "<student>/<chapter>/<chapter>.ipynb or <student>_<chapter>.ipynb"
 
 
-def discover(folder: Path, gradable=None, known=None) -> tuple[list[Submission], list[Skipped]]:
-    """Submissions in nbgrader's tree (``<student>/<chapter>/*.ipynb``) or flat LMS files (``<student>_<chapter>.ipynb``).
+LINK = ("a symbolic link, not a file: not followed (only regular files inside the submissions folder are "
+        "submissions; hand in the notebook itself)")
 
-    Everything else gets a :class:`Skipped` entry saying why: a notebook for a chapter that is
-    not released (``known`` chapters without a release) or that the course does not have, a file
-    that is not a notebook, a notebook outside the layout, an empty folder, or an older copy."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"submissions folder {folder} does not exist")
-    gradable = list(gradable if gradable is not None else chapters.released())
-    known = list(known if known is not None else chapters.names())
-    found: dict[tuple[str, str], Submission] = {}
-    skipped: list[Skipped] = []
 
+def _link(path: Path) -> str:
+    """What a link is, for the row: where it points (read from the link itself, never followed)."""
+    return LINK.replace("a symbolic link,", f"a symbolic link (to {os.readlink(path)[:120]}),", 1)
+
+
+def _place(rel: Path, gradable: list, known: list) -> tuple[str, str] | str:
+    """(student, chapter) of a notebook at ``rel`` in either layout, or why it has none."""
     def not_gradable(chapter: str) -> str:
         released = ", ".join(gradable) or "none"
         if chapter in known:
             return f"chapter {chapter!r} is not released yet (released: {released})"
         return f"the course has no chapter {chapter!r} (released: {released})"
 
-    for path in sorted(folder.rglob("*")):
+    if len(rel.parts) == 3:
+        return (safe_id(rel.parts[0]), rel.parts[1]) if rel.parts[1] in gradable else not_gradable(rel.parts[1])
+    if len(rel.parts) == 1:
+        names = sorted(set(known) | set(gradable), key=len, reverse=True)  # the longest chapter name that ends it
+        match = next((c for c in names if rel.stem.endswith("_" + c) and len(rel.stem) > len(c) + 1), None)
+        if match in gradable:
+            return safe_id(rel.stem[: -len(match) - 1]), match
+        if match is not None:
+            return not_gradable(match)
+        return f"no released chapter in its name (expected <student>_<chapter>.ipynb; released: {', '.join(gradable) or 'none'})"
+    return f"not in the layout {LAYOUT}"
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Regular files, everything else that is not a folder (links, pipes, devices), and the folders
+    with nothing in them, under ``folder``; hidden names (``.ipynb_checkpoints``, ``.DS_Store``)
+    left out. A linked folder is listed as a link and never entered."""
+    files, others, folders = [], [], []
+    for dirpath, dirnames, filenames in os.walk(folder):  # followlinks=False
+        here = Path(dirpath)
+        links = [n for n in dirnames if (here / n).is_symlink()]
+        dirnames[:] = sorted(n for n in dirnames if not n.startswith(".") and n not in links)
+        folders += [here / n for n in dirnames]
+        for name in sorted(filenames + links):
+            if name.startswith("."):
+                continue
+            mode = os.lstat(here / name).st_mode
+            (files if stat.S_ISREG(mode) else others).append(here / name)
+    empty = []
+    for path in sorted(folders):
+        if any(path.is_relative_to(e) for e in empty):
+            continue
+        if not any(f.is_relative_to(path) for f in files + others):  # report the top empty folder only
+            empty.append(path)
+    return files, others, empty
+
+
+def discover(folder: Path, gradable=None, known=None) -> tuple[list[Submission], list[Skipped]]:
+    """Submissions in nbgrader's tree (``<student>/<chapter>/*.ipynb``) or flat LMS files (``<student>_<chapter>.ipynb``).
+
+    Only regular files are submissions: a symbolic link (to a file or a folder) or anything else
+    that is not a regular file is never followed or read; where its place names a student and a
+    chapter it is a submission with a ``problem`` (a ``malformed`` row with 0 points that says why),
+    else a :class:`Skipped` entry. Everything else gets a :class:`Skipped` entry saying why: a
+    notebook for a chapter that is not released (``known`` chapters without a release) or that
+    the course does not have, a file that is not a notebook, a notebook outside the layout, an
+    empty folder, or an older copy."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"submissions folder {folder} does not exist")
+    folder = folder.resolve()  # the instructor's own path may be a link; nothing below it is followed
+    gradable = list(gradable if gradable is not None else chapters.released())
+    known = list(known if known is not None else chapters.names())
+    found: dict[tuple[str, str], Submission] = {}
+    skipped: list[Skipped] = []
+    files, others, empty = _walk(folder)
+    skipped += [Skipped(f"{p.relative_to(folder)}/", "empty folder, no notebook in it") for p in empty]
+    for path in sorted(files + others):
         rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):  # .ipynb_checkpoints, .DS_Store, ...
-            continue
-        if path.is_dir():
-            if not any(p.is_file() and not any(q.startswith(".") for q in p.relative_to(folder).parts)
-                       for p in path.rglob("*")):
-                if not any(path.is_relative_to(Path(folder, s.path)) for s in skipped):  # report the top empty folder only
-                    skipped.append(Skipped(f"{rel}/", "empty folder, no notebook in it"))
-            continue
-        if path.suffix != ".ipynb":
+        regular = path in files
+        problem = "" if regular else _link(path) if path.is_symlink() else "not a regular file (a pipe or a device): not read"
+        if regular and path.suffix != ".ipynb":
             skipped.append(Skipped(str(rel), f"not a notebook (expected {LAYOUT})"))
             continue
-        sub, reason = None, f"not in the layout {LAYOUT}"
-        if len(rel.parts) == 3:
-            if rel.parts[1] in gradable:
-                sub = Submission(safe_id(rel.parts[0]), rel.parts[1], path)
-            else:
-                reason = not_gradable(rel.parts[1])
-        elif len(rel.parts) == 1:
-            names = sorted(set(known) | set(gradable), key=len, reverse=True)  # the longest chapter name that ends it
-            match = next((c for c in names if path.stem.endswith("_" + c) and len(path.stem) > len(c) + 1), None)
-            if match in gradable:
-                sub = Submission(safe_id(path.stem[: -len(match) - 1]), match, path)
-            elif match is not None:
-                reason = not_gradable(match)
-            else:
-                reason = f"no released chapter in its name (expected <student>_<chapter>.ipynb; released: {', '.join(gradable) or 'none'})"
-        if sub is None:
-            skipped.append(Skipped(str(rel), reason))
+        place = _place(rel, gradable, known) if path.suffix == ".ipynb" else None
+        if not regular and place is None and len(rel.parts) == 2 and rel.parts[1] in gradable:
+            place = (safe_id(rel.parts[0]), rel.parts[1])  # <student>/<chapter> is a link to a folder
+        if not isinstance(place, tuple):
+            skipped.append(Skipped(str(rel), problem if problem else place))
             continue
+        sub = Submission(place[0], place[1], path, problem=problem, root=folder)
         key = (sub.student, sub.chapter)
         if key in found:  # two files for one student and chapter: keep the newest
-            older, newer = (path, found[key].path) if path.stat().st_mtime <= found[key].path.stat().st_mtime else (found[key].path, path)
+            mtime = lambda p: os.lstat(p).st_mtime  # noqa: E731 - of the link itself, never its target
+            older, newer = (path, found[key].path) if mtime(path) <= mtime(found[key].path) else (found[key].path, path)
             skipped.append(Skipped(str(older.relative_to(folder)), f"an older file of {sub.student}'s {sub.chapter} (graded: {newer.relative_to(folder)})"))
             if newer is path:
                 found[key] = sub
             continue
         found[key] = sub
     return sorted(found.values(), key=lambda s: (s.student, s.chapter)), skipped
+
+
+class NotRegularFile(OSError):
+    """A submission that is not a regular file inside its folder (a symbolic link on its way)."""
+
+
+def read_submission(sub: Submission) -> bytes:
+    """The bytes of ``sub``'s notebook, opened without following any link below its submissions folder
+    (each folder on the way and the file itself with ``O_NOFOLLOW``; the file must be a regular one),
+    so a file swapped for a link after :func:`discover` is not read either."""
+    path = Path(sub.path)
+    root = Path(sub.root) if sub.root is not None else path.parent
+    parts = path.relative_to(root).parts
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            try:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as err:
+                raise NotRegularFile(f"{part}/ on the way to it is {LINK}") from err
+            os.close(fd)
+            fd = nxt
+        try:
+            file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fd)
+        except OSError as err:
+            raise NotRegularFile(LINK if err.errno == errno.ELOOP else f"could not be opened ({err.strerror})") from err
+    finally:
+        os.close(fd)
+    with os.fdopen(file_fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise NotRegularFile("not a regular file (a pipe or a device): not read")
+        return fh.read()
+
+
+def malformed_row(sub: Submission, detail: str) -> Row:
+    """The row of a submission that cannot be graded at all: 0 points, with why."""
+    return Row(sub.student, sub.chapter, max_score=_chapter_points(sub.chapter), status=Status.MALFORMED, detail=detail)
+
+
+def _chapter_points(chapter: str) -> float:
+    try:
+        return float(sum(chapters.load(chapter).points.values()))
+    except Exception:  # noqa: BLE001 - a chapter the course does not have: the row says so anyway
+        return 0.0
 
 
 TEMPLATE_CACHE = ROOT / "_build" / "grading-templates"
@@ -247,8 +341,12 @@ class WorkerSlot:
     the worker's whole process group is killed, the kernel's uid is swept, and the next job
     starts a fresh worker."""
 
-    def __init__(self, log: Path, env: dict):
+    def __init__(self, log: Path, env: dict, memory_mb: int | None = None):
         self.log, self.env, self.proc = log, env, None
+        self.memory_mb = memory_mb  # the worker's own memory limit (None: none)
+        self.group = None           # its control group, created with its first process
+        self.peak_mb = 0.0          # the most memory the worker has used at once (its group's high-water mark)
+        self.out_of_memory = False  # whether the last job's worker was killed at that limit
 
     def start(self):
         """Start the worker now (its imports then overlap with other work)."""
@@ -256,14 +354,33 @@ class WorkerSlot:
             self._start()
 
     def _start(self):
+        env = dict(self.env)
+        if self.memory_mb and self.group is None:
+            self.group = cgroup.create_memory(f"{os.getpid()}-w{id(self):x}", self.memory_mb)
+        if self.memory_mb and self.group is None:  # no control group: an address-space limit (the weaker mode)
+            env["COURSE_WORKER_AS_MB"] = str(self.memory_mb * 2 + 4096)
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", "--serve", str(self.log)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=self.env, start_new_session=True, text=True, bufsize=1)
+                                     env=env, start_new_session=True, text=True, bufsize=1)
+        if self.group is not None:  # at once: the interpreter has barely started
+            try:
+                self.group.add(self.proc.pid)
+            except OSError:
+                pass
 
     def run(self, job: Job) -> int | None:
         """The worker's exit status for ``job``, or None when it overran ``job.limits.wall_s`` or died."""
         if self.proc is None or self.proc.poll() is not None:
             self._start()
+        ooms = self.group.oom_kills() if self.group is not None else 0
+        self.out_of_memory = False
+        rc = self._run(job)
+        if self.group is not None:
+            self.peak_mb = max(self.peak_mb, self.group.peak_mb())
+            self.out_of_memory = rc is None and self.group.oom_kills() > ooms
+        return rc
+
+    def _run(self, job: Job) -> int | None:
         ticket, timeout = uuid.uuid4().hex, job.limits.wall_s
         try:
             self.proc.stdin.write(json.dumps({"id": ticket, "job": job.to_json()}) + "\n")
@@ -304,6 +421,10 @@ class WorkerSlot:
                 self.proc.wait(timeout=30)
             except Exception:
                 self.kill()
+        if self.group is not None:
+            self.peak_mb = max(self.peak_mb, self.group.peak_mb())
+            self.group.remove()
+            self.group = None
 
 
 def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Limits, slot: WorkerSlot,
@@ -316,13 +437,27 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     shutil.copytree(template, course, ignore=shutil.ignore_patterns("release"))
     target = course / "submitted" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
     target.parent.mkdir(parents=True)
-    shutil.copyfile(sub.path, target)
     row.max_score = _max_score(template, sub.chapter)
+    if sub.problem:
+        row.status, row.detail = Status.MALFORMED, sub.problem
+        row.flags.append("not a regular file: " + sub.problem.split(":")[0])
+        return row
+    try:
+        target.write_bytes(read_submission(sub))
+    except OSError as err:
+        row.status, row.detail = Status.MALFORMED, str(err) if isinstance(err, NotRegularFile) else f"could not be read ({err})"
+        if isinstance(err, NotRegularFile):
+            row.flags.append("not a regular file: " + str(err).split(":")[0])
+        return row
     gradable, problems = normalise(target, template / "source" / sub.chapter / f"{sub.chapter}.ipynb")
     if not gradable:
         row.status, row.detail = Status.MALFORMED, "; ".join(problems)
         row.seconds = time.perf_counter() - start
         return row
+    import nbformat
+
+    from .flags import examine
+    row.flags, row.fingerprint = examine(nbformat.read(str(target), 4), sub.chapter)
     from coursekit.data import data_root
 
     from .sandbox import isolation_available
@@ -347,7 +482,11 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     row.max_score = result.max_score or row.max_score
     row.cells = result.cells
     row.incidents = result.timeouts + result.kernel_restarts
-    if rc is None:
+    if rc is None and slot.out_of_memory:
+        row.status, row.score = Status.ERROR, 0.0
+        row.detail = (f"the grader's worker was killed at its memory limit of {limits.grader_mb} MB while grading "
+                      "this notebook (outputs are cut at the output limit: tell the course staff)")
+    elif rc is None:
         row.status, row.detail, row.score = Status.TIMEOUT, f"notebook exceeded {limits.wall_s} s", 0.0
     elif rc != 0:
         detail = [p for p in result.problems if "Traceback" not in p and "see the the above" not in p]
@@ -375,7 +514,9 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     if graded.exists():  # where nbgrader's formgrader looks for it in the class folder
         dest = out / "autograded" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(graded, dest)
+        # formgrader renders it inside the instructor's Jupyter server, unsanitised: clean it here
+        from .sanitize import clean_notebook
+        nbformat.write(clean_notebook(nbformat.read(str(graded), 4)), str(dest))
     row.seconds = time.perf_counter() - start
     return row
 
@@ -393,20 +534,17 @@ def _max_score(template: Path, chapter: str) -> float:
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["student_id", "assignment", "score", "max_score", "status", "manual_pending"])
-        for r in sorted(rows, key=lambda r: (r.student, r.chapter)):
-            w.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status_text, f"{r.manual_pending:g}"])
+    from . import csvsafe
+
+    csvsafe.write(path, GRADES_COLUMNS,
+                  ([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}", r.status_text, f"{r.manual_pending:g}",
+                    "; ".join(r.flags)] for r in sorted(rows, key=lambda r: (r.student, r.chapter))))
 
 
 def write_skipped(skipped: list[Skipped], path: Path) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "reason"])
-        for s in skipped:
-            w.writerow([s.path, s.reason])
+    from . import csvsafe
+
+    csvsafe.write(path, ["path", "reason"], ([s.path, s.reason] for s in skipped))
 
 
 class CanaryFailed(RuntimeError):
@@ -461,13 +599,14 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
         from .dask_grading import grade_on_cluster
         template = prepare_template(sorted({s.chapter for s in subs}), work)
         rows = grade_on_cluster(subs, out, scheduler, limits, seed, canary=canary, work=work)
+        mark_identical(rows)
         merge_gradebooks(rows, template, work, out / "gradebook.db")
         return rows
     workers = max(1, min(workers, len(subs)))
     # BLAS threads per notebook: no oversubscription (one where a control group gives each notebook one core)
     threads = 1 if cgroup.layout() else max(1, (os.cpu_count() or 1) // workers)
     env = worker_env(threads)
-    slots = [WorkerSlot(work / f"worker-{n}.log", env) for n in range(workers)]
+    slots = [WorkerSlot(work / f"worker-{n}.log", env, memory_mb=limits.grader_mb) for n in range(workers)]
     free = list(slots)
     local, lock = threading.local(), threading.Lock()
 
@@ -489,8 +628,25 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
     finally:  # started workers are shut down whatever happened
         for slot in slots:
             slot.close()
+        record_memory(out, slots)
+    mark_identical(rows)
     merge_gradebooks(rows, template, work, out / "gradebook.db")
     return rows
+
+
+def record_memory(out: Path, slots: list[WorkerSlot]) -> dict:
+    """The grader's peak memory in this run, into ``OUT/memory.json``: this process's and each
+    worker's high-water mark (from its control group; 0 without one) and their sum, an upper
+    bound for the whole run at once."""
+    import resource
+
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    workers = [round(s.peak_mb, 1) for s in slots]
+    record = {"grader_mb": round(parent, 1), "workers_mb": workers, "total_mb": round(parent + sum(workers), 1),
+              "worker_limit_mb": slots[0].memory_mb if slots else None,
+              "measured": "cgroup high-water marks" if any(workers) else "this process only (no control groups)"}
+    (out / "memory.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record
 
 
 def merge_gradebooks(rows: list[Row], template: Path, work: Path, target: Path) -> None:
@@ -587,6 +743,10 @@ def grade_folder(submissions: Path, out: Path, workers: int = 1, limits: Limits 
                                               "scheduler": scheduler or "local"}, indent=1) + "\n")
     rows = grade_submissions(subs, out, workers=workers, limits=limits, hide=(Path(submissions).resolve(),), seed=seed,
                              scheduler=scheduler)
+    if (out / "memory.json").exists():  # the grader's peak memory, beside the run's seed and limits
+        run = json.loads((out / "run.json").read_text())
+        run["memory"] = json.loads((out / "memory.json").read_text())
+        (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
     write_csv(rows, out / "grades.csv")
     write_skipped(skipped, out / "skipped.csv")
     if rows:

@@ -19,6 +19,8 @@ class Limits:
     nproc: int = 64         # processes and threads of the kernel's uid
     fsize_mb: int = 256     # the largest file the kernel may write
     disk_mb: int = 1024     # everything the kernel may write in all (its folder, HOME, TMPDIR)
+    output_mb: int = 64     # what the grader reads from one cell (outputs, the checks' observations, one message)
+    grader_mb: int = 1024   # memory of one grading worker process (its own cgroup; address space without one)
 
     def __post_init__(self):
         bad = [k for k, v in asdict(self).items() if not (isinstance(v, int) and v > 0)]

@@ -45,7 +45,7 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    from .feedback import FeedbackExporter, RedactHiddenTests
+    from .feedback import FeedbackExporter, RedactHiddenTests, SanitizeStudentContent
     c.GenerateFeedback.exporter_class = FeedbackExporter
     import nbgrader
     formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
@@ -53,7 +53,7 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
     c.FeedbackExporter.extra_template_basedirs = [str(formgrader / "templates"), str(Path(__file__).parent / "templates")]
     c.FeedbackExporter.extra_template_paths = [str(formgrader / "templates"),  # for {% extends 'feedback/...' %}
                                                str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, SanitizeStudentContent, CSSHTMLHeaderPreprocessor]
     # Autograde: nbgrader's pipeline with the trusted Execute (see autograder.trusted).
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
@@ -64,6 +64,10 @@ def nbgrader_config(root: Path = ROOT, limits: Limits = Limits(), sandbox_ipc: s
     c.TrustedExecute.cgroup = cgroup
     c.TrustedExecute.cell_cpu_s = limits.cell_s
     c.TrustedExecute.mem_mb = limits.mem_mb
+    c.TrustedExecute.output_mb = limits.output_mb
+    # no message from a kernel larger than the output limit reaches the grader's memory
+    c.AsyncKernelManager.client_class = "autograder.trusted.BoundedKernelClient"
+    c.BoundedKernelClient.max_message_mb = limits.output_mb
     c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return c

@@ -60,13 +60,22 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
             subs.append(Submission("honest", chapter, _write(attacks.build_honest(chapter, cat), folder / f"honest_{chapter}.ipynb")))
             expect[("honest", chapter)] = ("honest", None)
             for a in (attack_plan[chapter] if attack_plan is not None else attacks.ATTACKS):
-                sid = f"attack-{a.name}"
-                subs.append(Submission(sid, chapter, _write(attacks.build_attack(a, chapter, cat), folder / f"{sid}_{chapter}.ipynb")))
+                sid = a.student or f"attack-{a.name}"
+                path = folder / f"{sid}_{chapter}.ipynb"
+                if a.placement == "notebook":
+                    _write(attacks.build_attack(a, chapter, cat), path)
+                else:  # a symbolic link in place of the file: to the source notebook, or to the honest student's
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.symlink_to(ch.source_path.resolve() if a.placement == "link_source"
+                                    else folder / f"honest_{chapter}.ipynb")
+                subs.append(Submission(sid, chapter, path))
                 expect[(sid, chapter)] = ("attack", a)
     echo(f"selftest: grading {len(subs)} notebooks of {', '.join(chapters)} with {workers} worker(s), seed {seed}")
     # no canary: the self-test grades the source notebook itself and expects full marks
     rows = grade_submissions(subs, out, workers=workers, limits=SELFTEST, hide=(out / "submissions",), seed=seed,
                              canary=False)
+    from .grading import write_csv
+    write_csv(rows, out / "grades.csv")  # what an instructor's spreadsheet opens (the formula-id attack reads it)
     counts = {"mutant": [0, 0], "variant": [0, 0], "attack": [0, 0]}
     ok = True
     honest = {r.chapter: r for r in rows if r.student == "honest"}
@@ -110,11 +119,15 @@ def selftest(chapters=None, out: Path = ROOT / "_build" / "selftest", workers: i
     others_ok = ok
     for row in attack_rows:
         base = honest.get(row.chapter)
-        good = others_ok and base is not None and row.score <= base.score + 1e-9 and row.max_score == base.max_score
+        attack = expect[(row.student, row.chapter)][1]
+        why = attack.verify(row, out) if attack.verify else None
+        good = others_ok and base is not None and row.score <= base.score + 1e-9 and row.max_score == base.max_score \
+            and why is None
         counts["attack"][1] += 1
         counts["attack"][0] += good
         ok &= good
         gained = f"{row.score:g}/{row.max_score:g} vs honest {base.score:g}" if base else "no honest baseline"
+        gained += f", but {why}" if why else ""
         echo(f"  {'PASS' if good else 'FAIL'}  {row.chapter:<14} {row.student:<45} {gained}  [{row.status_text}]")
     m, v, a = counts["mutant"], counts["variant"], counts["attack"]
     echo(f"mutants caught: {m[0]}/{m[1]}, variants passed: {v[0]}/{v[1]}, attacks contained: {a[0]}/{a[1]}")

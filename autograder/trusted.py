@@ -41,6 +41,7 @@ from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelE
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from jupyter_client.asynchronous import AsyncKernelClient
 from traitlets import Integer, Unicode
 
 from . import chapters
@@ -51,8 +52,13 @@ def __course_probe__():
     ns = dict(globals())
     ns.update({{k: np.load(io.BytesIO(b64.b64decode(v)), allow_pickle=False) for k, v in {inputs!r}.items()}})
     exec(compile({code!r}, "<check>", "exec"), ns)
+    values = {{key: np.asarray(value) for key, value in ns["__obs__"].items()}}
+    size = sum(int(v.nbytes) for v in values.values())
+    if size > {limit}:  # never send more than the grader reads: say how much there was instead
+        print({marker!r} + json.dumps({{"__too_large__": size}}))
+        return
     out = {{}}
-    for key, value in ns["__obs__"].items():
+    for key, value in values.items():
         buf = io.BytesIO()
         np.save(buf, np.asarray(value), allow_pickle=False)
         out[key] = b64.b64encode(buf.getvalue()).decode()
@@ -90,9 +96,19 @@ def _decode(text: str):
     return arr[()] if arr.shape == () else arr
 
 
-def probe_source(code: str, inputs: dict, marker: str) -> str:
-    """The cell the kernel runs for one observation: ``code`` on ``inputs``, results printed after ``marker``."""
-    return _PROBE.format(code=textwrap.dedent(code), inputs={k: _encode(v) for k, v in inputs.items()}, marker=marker)
+def probe_source(code: str, inputs: dict, marker: str, limit: int = 1 << 62) -> str:
+    """The cell the kernel runs for one observation: ``code`` on ``inputs``, results printed after
+    ``marker`` (or, past ``limit`` bytes of observations, only their size)."""
+    return _PROBE.format(code=textwrap.dedent(code), inputs={k: _encode(v) for k, v in inputs.items()}, marker=marker,
+                         limit=int(limit))
+
+
+# the stream output that replaces whatever a cell sends past the output limit
+CUT = "[output cut here: this cell's output passed the {} MB output limit; nothing after this was read]\n"
+
+
+def _mb(nbytes: int) -> str:
+    return f"{nbytes / 2 ** 20:,.0f}" if nbytes >= 2 ** 20 else f"{nbytes / 2 ** 20:.2f}"
 
 
 def _key(part) -> int:
@@ -106,8 +122,9 @@ class Probe:
     """What a check can do: run observation code in the kernel, or on the reference, and draw
     its hidden inputs from the grading run's seed (:meth:`rng`)."""
 
-    def __init__(self, runner, reference_namespace: dict, timeout: int, seed: int = 0):
+    def __init__(self, runner, reference_namespace: dict, timeout: int, seed: int = 0, output_mb: int = 64):
         self._runner = runner
+        self.output_mb = int(output_mb)
         self._reference = reference_namespace
         self.timeout = timeout
         self.seed = int(seed)
@@ -144,7 +161,7 @@ class Probe:
 
     def run(self, code: str, **inputs) -> dict:
         marker = f"__COURSE_OBS_{secrets.token_hex(16)}__"
-        source = probe_source(code, inputs, marker)
+        source = probe_source(code, inputs, marker, limit=self.output_mb << 20)
         outputs = self._runner(source)
         for out in outputs:
             if out.get("output_type") == "error":
@@ -154,10 +171,19 @@ class Probe:
             if line.startswith(marker):
                 try:
                     raw = json.loads(line[len(marker):])
+                    if "__too_large__" in raw:
+                        raise CheckFailed(f"your results for this check are {_mb(int(raw['__too_large__']))} MB, more "
+                                          f"than the {self.output_mb} MB the checks read (the output limit)")
                     return {k: _decode(v) for k, v in raw.items()}
+                except CheckFailed:
+                    raise
                 except Exception:  # malformed observations
                     break
-        raise CheckFailed("the checks could not read your results (did this cell's code run to the end?)")
+        if CUT.format(self.output_mb) in text:
+            raise CheckFailed(f"the checks could not read your results: they passed the {self.output_mb} MB output "
+                              "limit and were cut off")
+        raise CheckFailed("the checks could not read your results (did this cell's code run to the end? results "
+                          f"over the {self.output_mb} MB output limit are not read)")
 
     def reference(self, code: str, **inputs) -> dict:
         ns = {"np": np, **self._reference, **{k: np.asarray(v) for k, v in inputs.items()}}
@@ -192,6 +218,26 @@ def run_check(check, probe: Probe) -> str | None:
     return None
 
 
+class BoundedKernelClient(AsyncKernelClient):
+    """A kernel client whose sockets refuse any message larger than ``max_message_mb``.
+
+    ZeroMQ checks a message's size from its header, before it allocates anything
+    (``ZMQ_MAXMSGSIZE``), and drops the connection to a peer that sends a larger one (it
+    reconnects at once, and the next messages arrive): a kernel cannot make the grader hold
+    more than this limit for one message, whatever it sends."""
+
+    max_message_mb = Integer(64, help="the largest message read from a kernel, in MB").tag(config=True)
+
+    def _create_connected_socket(self, channel, identity=None):
+        import zmq
+
+        # a default of the context's new sockets: the option must be set before the socket connects
+        self.context.setsockopt(zmq.MAXMSGSIZE, int(self.max_message_mb) << 20)
+        sock = super()._create_connected_socket(channel, identity=identity)
+        assert sock.getsockopt(zmq.MAXMSGSIZE) == int(self.max_message_mb) << 20
+        return sock
+
+
 class TrustedExecute(Execute):
     """nbgrader's Execute plus trusted checks after test cells and survival of dead kernels.
 
@@ -202,6 +248,21 @@ class TrustedExecute(Execute):
     cgroup = Unicode("", help="the submission's control group (autograder.cgroup); empty: wall-clock timeouts only").tag(config=True)
     cell_cpu_s = Integer(120, help="CPU seconds a cell may use (counted over the control group)").tag(config=True)
     mem_mb = Integer(0, help="the memory limit, for messages (0: unknown)").tag(config=True)
+    output_mb = Integer(64, help="the output one cell may send (and the checks read), in MB").tag(config=True)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with what a cell sends past ``output_mb`` dropped as it
+        arrives (one note in its place), so no cell makes the grader hold more than that."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(v) if isinstance(v, str) else len(json.dumps(v))
+                                                   for v in (content.get("data") or {}).values())
+        self._out_bytes = getattr(self, "_out_bytes", 0) + size
+        if self._out_bytes > self.output_mb << 20:
+            if not getattr(self, "_out_cut", False):
+                self._out_cut = True
+                outs.append(new_output("stream", name="stderr", text=CUT.format(self.output_mb)))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def preprocess(self, nb, resources=None, km=None):
         self._lost = set()  # indices of the cells that lost a kernel: never run again
@@ -236,7 +297,7 @@ class TrustedExecute(Execute):
                 idle += now - last_t
             last_cpu, last_t = cpu, now
             if tripped_at is None and (cpu - start > self.cell_cpu_s or idle > self.cell_cpu_s):
-                tripped.append("CPU" if cpu - start > self.cell_cpu_s else "idle")
+                tripped.append(("CPU", cpu - start) if cpu - start > self.cell_cpu_s else ("idle", idle))
                 tripped_at = now
                 kernel, _ = sandbox_pids(group)
                 if kernel:
@@ -256,6 +317,18 @@ class TrustedExecute(Execute):
         group.kill(keep=keep)
 
     def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        self._out_bytes, self._out_cut, started = 0, False, time.monotonic()
+        try:
+            return self._execute_cell(cell, cell_index, execution_count, store_history)
+        except CellTimeoutError as err:
+            took = time.monotonic() - started
+            if took < self.timeout:  # the reply came, its output did not: a message past the limit was dropped
+                raise KernelLost(f"the cell's output stopped arriving after {took:.0f} s: a message larger than the "
+                                 f"{self.output_mb} MB output limit is not read") from err
+            raise KernelLost(f"the cell ran for {took:.0f} s of wall-clock time without finishing (the limit is "
+                             f"{self.timeout} s)", timeout=True) from err
+
+    def _execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         group = self._group() if cell.cell_type == "code" else None
         if group is None:
             return super().execute_cell(cell, cell_index, execution_count, store_history)
@@ -271,13 +344,13 @@ class TrustedExecute(Execute):
             stop.set()
             watchdog.join()
             self._reap_strays(group)
+        if error is not None and group.oom_kills() > ooms:  # before the time limits: the kill is what ended it
+            limit = f" of {self.mem_mb} MB" if self.mem_mb else ""
+            raise KernelLost(f"the kernel was killed at the memory limit{limit} (its memory reached the limit)") from error
         if tripped:  # whether the interrupt ended the cell or the kill after it: the same outcome
-            what = ("used more than {} s of CPU time" if tripped[0] == "CPU" else
-                    "waited more than {} s without computing").format(self.cell_cpu_s)
+            what = ("used {:.1f} s of CPU time, more than its {} s" if tripped[0][0] == "CPU" else
+                    "waited {:.1f} s without computing, more than its {} s").format(tripped[0][1], self.cell_cpu_s)
             raise KernelLost(f"the cell {what} (the time limit)", timeout=True) from error
-        if error is not None and group.oom_kills() > ooms:
-            limit = f" ({self.mem_mb} MB)" if self.mem_mb else ""
-            raise KernelLost(f"the kernel was killed at the memory limit{limit}") from error
         if error is not None:
             raise error
         return result
@@ -313,7 +386,8 @@ class TrustedExecute(Execute):
             if check is not None:
                 checked = time.perf_counter()
                 try:
-                    probe = Probe(self._probe_runner(index), chapter.reference, self.timeout, seed=self.run_seed)
+                    probe = Probe(self._probe_runner(index), chapter.reference, self.timeout, seed=self.run_seed,
+                                  output_mb=self.output_mb)
                     message = run_check(check, probe)
                 except LOST as err:
                     message = f"the hidden checks could not finish: {_lost(err, self.timeout)}; {self._restart_kernel(index)}"
@@ -365,7 +439,7 @@ def _lost(err: Exception, wall_s: int) -> KernelLost:
     if isinstance(err, KernelLost):
         return err
     if isinstance(err, CellTimeoutError):
-        return KernelLost(f"the cell did not finish within {wall_s} s (the time limit)", timeout=True)
+        return KernelLost(f"the cell did not finish within {wall_s} s of wall-clock time (the time limit)", timeout=True)
     return KernelLost("the kernel died while running this cell (os._exit or a crash)")
 
 

@@ -109,6 +109,10 @@ def serve(log_path: str) -> int:
     A long-lived worker pays for Python, nbgrader and nbconvert's templates once. Its own
     stdout and stderr (inherited by every kernel it starts) go to ``log_path``; answers go
     to a private copy of the original stdout that kernels never inherit."""
+    if os.environ.get("COURSE_WORKER_AS_MB"):  # no control group for this worker: its address space is limited
+        import resource
+        space = int(os.environ["COURSE_WORKER_AS_MB"]) << 20
+        resource.setrlimit(resource.RLIMIT_AS, (space, resource.getrlimit(resource.RLIMIT_AS)[1]))
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)

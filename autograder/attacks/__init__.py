@@ -20,6 +20,13 @@ class Attack:
     name: str
     what: str
     build: Callable  # (chapter, honest cells, target student cell, stubs) -> notebook
+    # how it is handed in: "notebook" (a file), "link_source" (a symbolic link to the instructor's
+    # source notebook in place of the file) or "link_peer" (a link to another student's file)
+    placement: str = "notebook"
+    student: str = ""  # the student id it is handed in under ("" : attack-<name>)
+    # what else containment needs, beyond earning no more than the honest part: (row, OUT) -> why
+    # not contained, or None (a feedback page with no active content, a spreadsheet-safe CSV)
+    verify: Callable | None = None
 
 
 def _with_cell(code: str):
@@ -271,6 +278,89 @@ def _fake_metadata(chapter, honest, target, stubs):
     return nb
 
 
+# What a page must never run: a script, event handlers, a javascript: link, an SVG that runs on
+# load, a frame with its own document. Each sets an attribute of <html> that a test's browser reads.
+PAYLOAD_HTML = ('<img src=x onerror="document.documentElement.setAttribute(\'data-pwned\',\'img\')">'
+                '<script>document.documentElement.setAttribute("data-pwned","script")</script>'
+                '<svg onload="document.documentElement.setAttribute(\'data-pwned\',\'svg\')"><circle r="4"/></svg>'
+                '<a href="javascript:document.documentElement.setAttribute(\'data-pwned\',\'link\')">results</a>'
+                '<iframe srcdoc="<script>parent.document.documentElement.setAttribute(\'data-pwned\',\'iframe\')</script>"></iframe>'
+                '<meta http-equiv="refresh" content="0;url=https://example.invalid/">')
+
+SCRIPT_OUTPUT = f"""
+from IPython.display import HTML, SVG, Javascript, display
+display(HTML({PAYLOAD_HTML!r}))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="document.documentElement.setAttribute(&quot;data-pwned&quot;,&quot;svgout&quot;)"><circle r="4"/></svg>'))
+display(Javascript('document.documentElement.setAttribute("data-pwned", "js")'))
+display({{"text/html": {PAYLOAD_HTML!r}, "application/javascript": "document.title = 'pwned'"}}, raw=True)
+"""
+
+
+def _script_in_markdown(chapter, honest, target, stubs):
+    """The payload as raw HTML in every written answer (or, without one, a markdown cell of its own)."""
+    nb = make_submission(chapter, fill=honest, replace={target: stubs})
+    text = "My answer: see the figure.\n\n" + PAYLOAD_HTML + "\n\n[more](javascript:alert(1))\n"
+    answers = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in answers:
+        cell.source = text
+    if not answers:
+        nb.cells.append(nbformat.v4.new_markdown_cell(text))
+    return nb
+
+
+def _page_is_inert(row, out) -> str | None:
+    from ..sanitize import active_content
+
+    if row.feedback is None or not row.feedback.exists():
+        return "no feedback page to check"
+    found = active_content(row.feedback.read_text(errors="replace"))
+    return f"its feedback page has active content: {found[:3]}" if found else None
+
+
+def _is_malformed(row, out) -> str | None:
+    return None if row.status_text.startswith("malformed") and row.score == 0 else \
+        f"a link was graded ({row.status_text}, {row.score:g})"
+
+
+def _csv_is_safe(row, out) -> str | None:
+    import csv
+
+    from ..csvsafe import FORMULA_START, NUMBER
+    with open(out / "grades.csv", newline="") as fh:
+        bad = [cell for r in csv.reader(fh) for cell in r if cell.startswith(FORMULA_START) and not NUMBER.fullmatch(cell)]
+    return f"grades.csv has cells a spreadsheet reads as formulas: {bad[:3]}" if bad else None
+
+
+def _honest_notebook(chapter, honest, target, stubs):
+    return make_submission(chapter, fill=honest, replace={target: stubs})
+
+
+# an answer that returns 1 GB only to the hidden checks (every array the probe turns into its
+# observations), and one that answers a probe with a single 300 MB message
+OVERSIZED_OBSERVATION = """
+import sys, numpy as np
+_asarray = np.asarray
+def _huge(value, *args, **kwargs):
+    if sys._getframe(1).f_code.co_name == "__course_probe__":
+        return np.ones(1 << 27)  # 1 GB of float64
+    return _asarray(value, *args, **kwargs)
+np.asarray = _huge
+"""
+
+OVERSIZED_MESSAGE = """
+import builtins, sys
+_print = builtins.print
+def _flood(*args, **kwargs):
+    if sys._getframe(1).f_code.co_name == "__course_probe__":
+        marker = str(args[0]).split("{", 1)[0] if args else ""
+        sys.stdout.write(marker + '{"x": "' + "A" * (300 << 20) + '"}\\n')
+        sys.stdout.flush()
+        return None
+    return _print(*args, **kwargs)
+builtins.print = _flood
+"""
+
+
 ATTACKS = [
     Attack("monkeypatch_numpy", "patches NumPy's comparison functions", _with_cell(MONKEYPATCH)),
     Attack("patch_test_helpers", "replaces the test helpers with no-ops", _with_cell(PATCH_HELPERS)),
@@ -293,6 +383,18 @@ ATTACKS = [
     Attack("edit_locked_cells", "empties every locked cell and sets test points to 1000", _edit_locked),
     Attack("delete_test_cells", "deletes the test cells", _delete_tests),
     Attack("fake_grade_metadata", "adds a 1000-point test cell and claims another kernel", _fake_metadata),
+    Attack("link_to_source", "hands in a symbolic link to the instructor's source notebook", _honest_notebook,
+           placement="link_source", verify=_is_malformed),
+    Attack("link_to_peer", "hands in a symbolic link to another student's notebook", _honest_notebook,
+           placement="link_peer", verify=_is_malformed),
+    Attack("script_in_output", "displays HTML, SVG and JavaScript that would run in the feedback page",
+           _with_cell(SCRIPT_OUTPUT), verify=_page_is_inert),
+    Attack("script_in_markdown", "writes raw HTML with scripts and event handlers into its written answers",
+           _script_in_markdown, verify=_page_is_inert),
+    Attack("formula_id", "a student id a spreadsheet reads as a formula", _honest_notebook,
+           student="-1+1@cmd", verify=_csv_is_safe),
+    Attack("oversized_observation", "returns 1 GB to the hidden checks only", _with_cell(OVERSIZED_OBSERVATION)),
+    Attack("oversized_message", "answers the checks with one 300 MB message", _with_cell(OVERSIZED_MESSAGE)),
 ]
 
 
@@ -300,7 +402,8 @@ ATTACKS = [
 # the gradebook) rather than on a chapter's checks: what contains them is the sandbox, the same
 # for every chapter.
 MACHINE_LEVEL = ("write_gradebook", "network_access", "infinite_loop", "memory_bomb", "fork_bomb", "os_exit",
-                 "huge_output", "fill_disk")
+                 "huge_output", "fill_disk", "link_to_source", "link_to_peer", "script_in_output", "script_in_markdown",
+                 "formula_id", "oversized_observation", "oversized_message")
 
 
 def dealt(chapters) -> dict[str, list[Attack]]:
