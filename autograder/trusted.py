@@ -60,7 +60,7 @@ def __course_probe__():
     out = {{}}
     for key, value in values.items():
         buf = io.BytesIO()
-        np.save(buf, np.asarray(value), allow_pickle=False)
+        np.save(buf, value, allow_pickle=False)  # the arrays whose size was counted, not new ones
         out[key] = b64.b64encode(buf.getvalue()).decode()
     print({marker!r} + json.dumps(out))
 __course_probe__()

@@ -336,13 +336,18 @@ def _honest_notebook(chapter, honest, target, stubs):
 
 
 # an answer that returns 1 GB only to the hidden checks (every array the probe turns into its
-# observations), and one that answers a probe with a single 300 MB message
+# observations), and one that answers a probe with a single 100 MB message
 OVERSIZED_OBSERVATION = """
 import sys, numpy as np
-_asarray = np.asarray
+_asarray, _big = np.asarray, np.ones(1 << 27)  # 1 GB of float64, made once
 def _huge(value, *args, **kwargs):
-    if sys._getframe(1).f_code.co_name == "__course_probe__":
-        return np.ones(1 << 27)  # 1 GB of float64
+    frame = sys._getframe(1)
+    for _ in range(3):  # called by the probe (or a comprehension inside it)
+        if frame is None:
+            break
+        if frame.f_code.co_name == "__course_probe__":
+            return _big
+        frame = frame.f_back
     return _asarray(value, *args, **kwargs)
 np.asarray = _huge
 """
@@ -353,7 +358,7 @@ _print = builtins.print
 def _flood(*args, **kwargs):
     if sys._getframe(1).f_code.co_name == "__course_probe__":
         marker = str(args[0]).split("{", 1)[0] if args else ""
-        sys.stdout.write(marker + '{"x": "' + "A" * (300 << 20) + '"}\\n')
+        sys.stdout.write(marker + '{"x": "' + "A" * (100 << 20) + '"}\\n')
         sys.stdout.flush()
         return None
     return _print(*args, **kwargs)
@@ -394,7 +399,7 @@ ATTACKS = [
     Attack("formula_id", "a student id a spreadsheet reads as a formula", _honest_notebook,
            student="-1+1@cmd", verify=_csv_is_safe),
     Attack("oversized_observation", "returns 1 GB to the hidden checks only", _with_cell(OVERSIZED_OBSERVATION)),
-    Attack("oversized_message", "answers the checks with one 300 MB message", _with_cell(OVERSIZED_MESSAGE)),
+    Attack("oversized_message", "answers the checks with one 100 MB message", _with_cell(OVERSIZED_MESSAGE)),
 ]
 
 
