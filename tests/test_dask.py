@@ -128,9 +128,11 @@ def test_a_submission_that_takes_down_every_worker_it_lands_on_ends_as_an_error_
     (victim_row,) = [r for (student, _), r in rows.items() if student == victim]
     assert victim_row["status"].startswith("error") and "no Dask worker could grade it" in victim_row["status"], victim_row
     assert float(victim_row["max_score"]) == sum(chapters.load(victim_row["assignment"]).points.values())
+    # the same grades as locally; the flags may differ: "identical to" names the others of this smaller class
+    without_flags = lambda row: {k: v for k, v in row.items() if k != "flags"}
     for r in local:
         if r["student_id"] in picked[1:]:
-            assert rows[(r["student_id"], r["assignment"])] == r
+            assert without_flags(rows[(r["student_id"], r["assignment"])]) == without_flags(r)
 
 
 def test_a_worker_with_another_course_refuses_to_grade(tmp_path):
