@@ -72,6 +72,34 @@ class CheckFailed(AssertionError):
     pass
 
 
+class Observations(dict):
+    """What one probe returned, remembering which observations the check read: an observation
+    recorded and never compared is a blind spot (``Probe.unused``; a fast test fails on one)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read: set = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def items(self):
+        self.read.update(self.keys())
+        return super().items()
+
+    def values(self):
+        self.read.update(self.keys())
+        return super().values()
+
+    def unread(self) -> set:
+        return set(self.keys()) - self.read
+
+
 class KernelLost(Exception):
     """A cell reached a limit or killed its kernel (the message says which, for the student);
     ``timeout``: a time limit did it."""
@@ -129,6 +157,37 @@ class Probe:
         self.timeout = timeout
         self.seed = int(seed)
         self.margins: dict[str, float] = {}  # bound name -> worst error / bound seen (for the draw tests)
+        self.observed: list[Observations] = []  # every probe's observations, to find the ones never compared
+        self.declared: dict[str, set] = {}      # domain dimension -> the values a check's contract covers
+        self.reached: dict[str, set] = {}       # ... and the values this run's cases reached
+
+    def domain(self, dimension: str, *values) -> None:
+        """Declare that the check's contract covers ``values`` along ``dimension`` (dtypes, sizes
+        that do and do not divide, model states): every run must reach each (:meth:`hit`)."""
+        self.declared.setdefault(dimension, set()).update(values)
+
+    def hit(self, dimension: str, value) -> None:
+        """Record that this run's cases reached ``value`` along a declared ``dimension``."""
+        self.reached.setdefault(dimension, set()).add(value)
+
+    def missed(self) -> dict[str, set]:
+        """Declared domain values this run's cases did not reach (a fast test holds this empty)."""
+        return {d: v - self.reached.get(d, set()) for d, v in self.declared.items() if v - self.reached.get(d, set())}
+
+    def unused(self) -> set:
+        """Observations the probes recorded and the check never read, in any of its probes (a
+        ``*_msg`` observation is a message for the student, read only when its check fails; a
+        ``_*`` one is context the checks' own code computed, not the student's)."""
+        if not self.observed:
+            return set()
+        recorded = set().union(*(o.keys() for o in self.observed))
+        read = set().union(*(o.read for o in self.observed))
+        return {k for k in recorded - read if not str(k).endswith("_msg") and not str(k).startswith("_")}
+
+    def _observed(self, values: dict) -> Observations:
+        obs = Observations(values)
+        self.observed.append(obs)
+        return obs
 
     def rng(self, *key) -> np.random.Generator:
         """A random stream for the hidden inputs named by ``key``: fresh for every grading run's
@@ -174,7 +233,7 @@ class Probe:
                     if "__too_large__" in raw:
                         raise CheckFailed(f"your results for this check are {_mb(int(raw['__too_large__']))} MB, more "
                                           f"than the {self.output_mb} MB the checks read (the output limit)")
-                    return {k: _decode(v) for k, v in raw.items()}
+                    return self._observed({k: _decode(v) for k, v in raw.items()})
                 except CheckFailed:
                     raise
                 except Exception:  # malformed observations
@@ -202,7 +261,8 @@ class ReferenceProbe(Probe):
     def run(self, code: str, **inputs) -> dict:
         ns = {"np": np, **self.namespace, **{k: np.asarray(v) for k, v in inputs.items()}}
         exec(compile(textwrap.dedent(code), "<student>", "exec"), ns)
-        return {k: (np.asarray(v)[()] if np.asarray(v).shape == () else np.asarray(v)) for k, v in ns["__obs__"].items()}
+        return self._observed({k: (np.asarray(v)[()] if np.asarray(v).shape == () else np.asarray(v))
+                               for k, v in ns["__obs__"].items()})
 
 
 def run_check(check, probe: Probe) -> str | None:

@@ -89,3 +89,43 @@ def test_correct_code_passes_every_check_on_10_draws(chapter):
 @pytest.mark.parametrize("chapter", chapters.names())
 def test_correct_code_passes_every_check_on_50_more_draws(chapter):
     draws(chapter, range(10, 60), processes=2)
+
+
+def blind_spots(ch, seeds) -> list[str]:
+    """Observations a check's probes record and the check never reads, and declared domain
+    values (``probe.domain``) that a run's cases do not reach: each a blind spot of the check."""
+    found = []
+    for name, check in ch.checks.items():
+        for seed in seeds:
+            probe = ReferenceProbe(ch, ch.reference, state=notebook_state(ch, name, ch.reference), seed=seed)
+            run_check(check, probe)
+            if probe.unused():
+                found.append(f"{ch.name}.{name}: observations recorded and never compared: {sorted(probe.unused())}")
+            for dimension, values in probe.missed().items():
+                found.append(f"{ch.name}.{name} (seed {seed}): {dimension!r} never reached {sorted(map(str, values))}")
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("chapter", chapters.names())
+def test_every_observation_is_compared_and_every_declared_case_is_drawn(chapter):
+    """Every run (seeds 0-2 here) reaches every value of every dimension a check declares, and no
+    probe records an observation its check never reads."""
+    found = blind_spots(chapters.load(chapter), range(3))
+    assert not found, "\n".join(found)
+
+
+def test_the_blind_spot_finder_sees_an_unread_observation_and_an_unreached_case():
+    import types
+
+    ch = chapters.load(chapters.names()[0])
+
+    def check(probe):
+        probe.domain("dtype", "float32", "float16")
+        probe.hit("dtype", "float32")
+        obs = probe.reference("__obs__ = {'value': 1.0, 'dtype': 'float32'}")
+        probe._observed(dict(obs))["value"]
+
+    fake = types.SimpleNamespace(name="fake", checks={"test_fake": check}, reference=ch.reference, checks_module=None)
+    found = blind_spots(fake, [0])
+    assert any("never compared: ['dtype']" in f for f in found), found
+    assert any("'dtype' never reached ['float16']" in f for f in found), found

@@ -57,6 +57,7 @@ y = layer(x_t)
 alone = layer(x_t[1:2]) if len(x_t) > 1 else y
 with torch.no_grad():
     y16 = layer(torch.from_numpy(x16).half())
+    ybf = layer(torch.from_numpy(x16.astype(np.float32)).bfloat16())
 double = FilterResponseNorm2d(int(c), eps=float(eps), learnable_eps=bool(learn)).double()
 with torch.no_grad():
     for name in ("gamma", "beta", "tau") + (("eps_l",) if learn else ()):
@@ -76,7 +77,9 @@ __obs__ = {"meta": json.dumps({"params": params, "bufs": bufs, "keys": keys}),
            "x_grad": xg.grad.double().numpy() if xg.grad is not None else np.zeros(0),
            "g_gamma": grads.get("gamma", np.zeros(0)), "g_beta": grads.get("beta", np.zeros(0)),
            "g_tau": grads.get("tau", np.zeros(0)), "g_eps_l": grads.get("eps_l", np.zeros(0)),
-           "y16": y16.detach().float().numpy(), "y16_dtype": str(y16.dtype),
+           "y16": y16.detach().float().numpy(), "y16_dtype": str(y16.dtype), "y_dtype": str(y.dtype),
+           "ybf": ybf.detach().float().numpy(), "ybf_dtype": str(ybf.dtype),
+           "x_grad_dtype": str(xg.grad.dtype) if xg.grad is not None else "none",
            "gradcheck": gradcheck, "gradcheck_msg": gradcheck_msg}
 """
 
@@ -117,6 +120,7 @@ def frn_cases(probe):
 
 
 def test_frn(probe):
+    probe.domain("frn: input dtype", "torch.float32", "torch.float16", "torch.bfloat16", "torch.float64")
     for i, case in enumerate(frn_cases(probe)):
         c, eps, learn = case["c"], case["eps"], case["learn"]
         inputs = case
@@ -171,6 +175,17 @@ def test_frn(probe):
             f"torch.autograd.gradcheck fails for FilterResponseNorm2d({c}) in float64 ({obs['gradcheck_msg']}): the "
             "layer must work in double precision (do not force float32 on a float64 input) and its backward pass "
             "must match finite differences")
+        # the input's dtype in, the input's dtype out: float32, float16, bfloat16 (and float64, below)
+        for key, dtype in (("y_dtype", "torch.float32"), ("y16_dtype", "torch.float16"), ("ybf_dtype", "torch.bfloat16"),
+                           ("x_grad_dtype", "torch.float64")):
+            probe.hit("frn: input dtype", dtype)
+            assert str(obs[key]) == dtype, (
+                f"{what}: on a {dtype[6:]} input the output is {str(obs[key])[6:]}: return the input's dtype "
+                "(compute in float32 where you need to, then .to(x.dtype))")
+        errbf = _relerr(obs["ybf"], exp["ybf"])
+        probe.below("frn: bfloat16 input vs reference", errbf, 5e-2,
+                    f"{what}: on a bfloat16 input the output is off by {errbf:.1e} of its scale: compute nu2 and the "
+                    "normalisation in float32, then return the input's dtype")
         err16 = _relerr(obs["y16"], exp["y16"])
         probe.below("frn: float16 input vs reference", err16, 2e-2,
                     f"{what}: on a float16 input with values of a few hundred the output is off by {err16:.1e} of its "
@@ -239,7 +254,8 @@ torch.manual_seed(int(seed))
 with torch.no_grad():
     train1 = net(torch.from_numpy(x))
     train2 = net(torch.from_numpy(x))
-__obs__ = {"out": out.double().numpy(), "train_differs": bool((train1 - train2).abs().max() > 0)}
+__obs__ = {"out": out.double().numpy(), "train": train1.double().numpy(),
+           "train_differs": bool((train1 - train2).abs().max() > 0)}
 """
 
 
@@ -328,6 +344,14 @@ def test_nin(probe):
                         f"{call.replace('norm', repr(norm))} with random weights loaded in the order of parameters(), "
                         f"in evaluation mode: the logits differ from the reference network's by {err:.1e} of their "
                         f"scale. Hint: {hint}")
+            # training mode, the same seed: the same dropout masks where dropout sits where it should (after
+            # each of the first two poolings, on the pooled maps), other outputs where it does not
+            err = _relerr(obs["train"], exp["train"], floor=1e-3)
+            probe.below("nin: training-mode logits vs reference (same seed)", err, 1e-4,
+                        f"{call.replace('norm', repr(norm))} in training mode, after torch.manual_seed: the logits "
+                        f"differ from the reference network's by {err:.1e} of their scale, though evaluation mode "
+                        "agrees: dropout (nn.Dropout(p)) belongs right after the first two poolings (not before them, "
+                        "not elsewhere), and nothing else may differ between the two modes")
             if norm == "none":
                 assert bool(obs["train_differs"]), (
                     f"{call.replace('norm', repr(norm))} in training mode gives the same output twice: dropout "

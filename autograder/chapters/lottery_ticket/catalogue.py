@@ -50,6 +50,10 @@ VALUES_TIMES_MASK = '''    params = logical_parameters(model)
 
 MUTANTS = [
     # prune_layerwise
+    Mutant("prune_reads_module_weight", "prune",
+           [("weight = effective_weight(model, name).detach()",
+             "weight = getattr(model.get_submodule(name.rpartition('.')[0]), name.rpartition('.')[2]).detach()")],
+           PRUNE, "ranks module.weight, which after an optimizer step still holds the values of the last forward pass"),
     Mutant("prune_global_threshold", "prune",
            [("""    new_masks = {name: mask.clone() for name, mask in (masks or {}).items()}
     for name, rate in rates.items():""", GLOBAL_THRESHOLD + """
@@ -118,6 +122,14 @@ def _unused(model, masks):
         module_name, _, attr = name.rpartition(".")
         module = model.get_submodule(module_name)""")], APPLY,
            "the public implementation's bug: zeroes gradients where weight < eps, freezing every negative weight"),
+    Mutant("apply_keeps_the_callers_mask", "apply_masks",
+           [("                current.copy_(mask)\n", "                pass\n            module._buffers[attr + \"_mask\"] = mask\n"),
+            ('setattr(module, attr, getattr(module, attr + "_orig") * current)',
+             'setattr(module, attr, getattr(module, attr + "_orig") * mask)')], APPLY,
+           "on a masked tensor, stores the caller's mask tensor itself: the caller's later edits change the model"),
+    Mutant("apply_weight_not_refreshed", "apply_masks",
+           [('            setattr(module, attr, getattr(module, attr + "_orig") * current)\n', "")], APPLY,
+           "overwrites the mask buffer but leaves module.weight at its old value until the next forward pass"),
     Mutant("apply_stacks_masks", "apply_masks", [("if current is None:", "if True:")], APPLY,
            "calls custom_from_mask again on a masked tensor: the masks multiply, a pruned weight never returns"),
     Mutant("apply_inverted", "apply_masks",
@@ -135,6 +147,10 @@ def _unused(model, masks):
            [("for name, param in params.items():",
              "for name, param in [(n, p) for n, p in params.items() if not n.endswith('bias')]:")], REWIND,
            "rewinds the weights only"),
+    Mutant("rewind_missing_keys_ignored", "rewind", [("if missing or unknown:", "if unknown:")], REWIND,
+           "accepts a state without some parameters: the KeyError comes half-way, with the model half rewound"),
+    Mutant("rewind_shares_the_state", "rewind", [("param.copy_(state[name])", "param.data = state[name]")], REWIND,
+           "makes the parameters share memory with the stored state: training then overwrites theta0"),
     Mutant("rewind_keeps_optimizer_state", "rewind", [("optimizer.state.clear()", "pass")], REWIND,
            "keeps the momentum and Adam moments of the weights before rewinding"),
     Mutant("rewind_values_times_mask", "rewind",

@@ -171,8 +171,25 @@ PRUNE_OBS = BUILD + """
 spec = json.loads(str(spec_json))
 net = _build(spec["layers"], values)
 shapes = {n: tuple(p.shape) for n, p in net.named_parameters()}
-before = {n: p.detach().clone() for n, p in net.named_parameters()}
 given_masks = None if spec["masks"] is None else _unflatten(mask_bits, spec["masks"], shapes)
+current = np.zeros(0)
+if spec.get("stale"):  # the state the chapter's trainer leaves: masked with torch's pruning, then one step
+    import torch.nn.utils.prune as _torch_prune
+    for n, m in given_masks.items():
+        owner, _, attr = n.rpartition(".")
+        _torch_prune.custom_from_mask(net.get_submodule(owner), attr, m.clone())
+    opt = torch.optim.SGD(net.parameters(), lr=float(spec["lr"]))
+    (net(torch.from_numpy(x_stale)) * torch.from_numpy(g_stale)).sum().backward()
+    opt.step()   # no forward pass after it: module.weight still holds the values from before the step
+    parts = []
+    for n in shapes:
+        owner, _, attr = n.rpartition(".")
+        module = net.get_submodule(owner)
+        orig, mask = module._parameters.get(attr + "_orig"), getattr(module, attr + "_mask", None)
+        now = orig * mask if orig is not None else getattr(module, attr)
+        parts.append(now.detach().double().numpy().ravel())
+    current = np.concatenate(parts)
+before = {n: p.detach().clone() for n, p in net.named_parameters()}
 copies = None if given_masks is None else {n: m.clone() for n, m in given_masks.items()}
 out = prune_layerwise(net, given_masks, {n: float(r) for n, r in spec["rates"].items()})
 meta = {"type": type(out).__name__, "keys": sorted(str(k) for k in out) if isinstance(out, dict) else [],
@@ -187,7 +204,8 @@ for n in meta["keys"]:
 meta["model_unchanged"] = (sorted(n for n, _ in net.named_parameters()) == sorted(before)
                            and all(torch.equal(p, before[n]) for n, p in net.named_parameters()))
 meta["masks_unchanged"] = given_masks is None or all(torch.equal(given_masks[n], copies[n]) for n in copies)
-__obs__ = {"meta": json.dumps(meta), "bits": np.concatenate(bits) if bits else np.zeros(0, dtype=bool)}
+__obs__ = {"meta": json.dumps(meta), "bits": np.concatenate(bits) if bits else np.zeros(0, dtype=bool),
+           "_current": current}
 """
 
 
@@ -301,6 +319,24 @@ def prune_cases(probe) -> list[dict]:
     rates = {zero: 0.0, one: 1.0}
     cases.append(dict(what="an Embedding, biases, rates 0 and 1, and a mask with no rate", layers=layers,
                       values=values, masks=masks, rates=rates))
+
+    # 6
+    a, b, c = (int(v) for v in rng.integers(5, 12, size=3))
+    layers = [linear(a, b), ["tanh"], linear(b, c)]
+    shapes = param_shapes(layers)
+    named = dict(shapes)
+    values = _draw_values(rng, shapes)
+    masks = {n: _random_mask(rng, int(np.prod(named[n])), 0.5, 0.9) for n, _ in shapes if n.endswith("weight")}
+    rates = {n: _rate(rng, int(masks[n].sum())) for n in masks}
+    batch = int(rng.integers(4, 9))
+    cases.append(dict(what="a network masked with torch.nn.utils.prune and trained one SGD step since its last "
+                           "forward pass (module.weight is stale: the weights are weight_orig * weight_mask)",
+                      layers=layers, values=values, masks=masks, rates=rates, stale=True, lr=float(rng.uniform(0.5, 1.5)),
+                      x_stale=rng.normal(0, 1, (batch, a)).astype(np.float32),
+                      g_stale=rng.normal(0, 1, (batch, c)).astype(np.float32)))
+    for case in cases:
+        probe.hit("prune: model state", "masked and trained (stale module.weight)" if case.get("stale") else
+                  "dense" if case["masks"] is None else "masked")
     return cases
 
 
@@ -308,11 +344,14 @@ def _prune_inputs(case) -> dict:
     names = None if case["masks"] is None else list(case["masks"])
     bits = (np.concatenate([np.asarray(case["masks"][n], bool).ravel() for n in names]) if names
             else np.zeros(0, dtype=bool))
-    spec = {"layers": case["layers"], "masks": names, "rates": case["rates"]}
-    return dict(spec_json=json.dumps(spec), values=case["values"], mask_bits=bits)
+    spec = {"layers": case["layers"], "masks": names, "rates": case["rates"], "stale": bool(case.get("stale")),
+            "lr": case.get("lr", 0.0)}
+    extra = {k: case[k] for k in ("x_stale", "g_stale") if k in case}
+    return dict(spec_json=json.dumps(spec), values=case["values"], mask_bits=bits, **extra)
 
 
 def test_prune_layerwise(probe):
+    probe.domain("prune: model state", "dense", "masked", "masked and trained (stale module.weight)")
     for case in prune_cases(probe):
         inputs = _prune_inputs(case)
         what = f"prune_layerwise on {case['what']}"
@@ -337,7 +376,9 @@ def test_prune_layerwise(probe):
             "tensors (clone before editing: .to() returns the same tensor when nothing changes)")
         got = _split(np.asarray(obs["bits"], bool), meta["keys"], shapes)
         expected = _split(np.asarray(exp["bits"], bool), want["keys"], shapes)
-        weights = _split(case["values"], [n for n, _ in param_shapes(case["layers"])], shapes)
+        # the weights the network computes with now (after the stale case's step: not the values it was built with)
+        now = np.asarray(exp["_current"]) if case.get("stale") else case["values"]
+        weights = _split(now, [n for n, _ in param_shapes(case["layers"])], shapes)
         for n in meta["keys"]:
             old = (np.ones(shapes[n], bool) if case["masks"] is None or n not in case["masks"]
                    else np.asarray(case["masks"][n], bool).reshape(shapes[n]))
@@ -431,19 +472,33 @@ masks1, masks2 = _unflatten(bits1, names, shapes), _unflatten(bits2, names, shap
 copies = [{n: m.clone() for n, m in masks1.items()}, {n: m.clone() for n, m in masks2.items()}]
 returned = apply_masks(net, masks1)
 same_params = sorted(id(p) for p in net.parameters()) == before
+direct = np.concatenate([getattr(net.get_submodule(n.rpartition(".")[0]), n.rpartition(".")[2]).detach().double().numpy().ravel()
+                         for n in names])                 # module.weight as read right after the call, before any forward
 out1, w1 = _read(net, names)
 for i in range(1, 1 + int(spec["steps"])):
     _step(net, opt, i)
 out2, w2 = _read(net, names)
+unchanged1 = all(torch.equal(masks1[n], copies[0][n]) for n in names)
+for n in names:            # the caller reuses its mask tensors: the model must hold copies of its own
+    masks1[n].fill_(True)
+_, w2_after_edit = _read(net, names)
+own_copies = bool(np.array_equal(w2_after_edit, w2))
 apply_masks(net, masks2)
-out3, w3 = _read(net, names)
+direct2 = np.concatenate([getattr(net.get_submodule(n.rpartition(".")[0]), n.rpartition(".")[2]).detach().double().numpy().ravel()
+                          for n in names])               # ... and right after masks applied over earlier ones
+_, w3 = _read(net, names)
 opt2 = _optimizer(spec["opt2"], net.parameters())
 for i in range(1, 1 + int(spec["steps"])):
     _step(net, opt2, 100 + i)
-out4, w4 = _read(net, names)
-unchanged = all(torch.equal(masks1[n], copies[0][n]) and torch.equal(masks2[n], copies[1][n]) for n in names)
-__obs__ = {"returned": returned is net, "same_params": same_params, "unchanged": unchanged,
-           "out1": out1, "out2": out2, "out3": out3, "out4": out4, "w1": w1, "w2": w2, "w3": w3, "w4": w4}
+_, w4 = _read(net, names)   # (the outputs: what a regrown weight restarts from is not part of the contract)
+unchanged = unchanged1 and all(torch.equal(masks2[n], copies[1][n]) for n in names)
+for n in names:
+    masks2[n].fill_(True)
+_, w4_after_edit = _read(net, names)
+own_copies = own_copies and bool(np.array_equal(w4_after_edit, w4))
+__obs__ = {"returned": returned is net, "same_params": same_params, "unchanged": unchanged, "own_copies": own_copies,
+           "direct": direct, "direct2": direct2,
+           "out1": out1, "out2": out2, "w1": w1, "w2": w2, "w3": w3, "w4": w4}
 """
 
 
@@ -524,6 +579,15 @@ def test_apply_masks(probe):
             "with are not zero" + (" (are True and False the right way round? True keeps a weight)"
                                    if (w1[m1] == 0).mean() > 0.5 else ""))
         assert np.array_equal(w1[m1], w0[m1]), f"{what}: apply_masks changed the values of weights it keeps"
+        direct = np.asarray(obs["direct"], np.float64)
+        assert direct.shape == w1.shape and np.array_equal(direct, w1), (
+            f"{what}: right after apply_masks, before any forward pass, module.weight still holds other values "
+            f"({int((direct != w1).sum()) if direct.shape == w1.shape else 'all'} entries) than the masked weights the "
+            "network computes with: set it (weight_orig * mask) when you apply the masks")
+        assert bool(obs["own_copies"]), (
+            f"{what}: after the caller changed the mask tensors it had passed to apply_masks, the network computed "
+            "with other weights: the model must keep its own copy of each mask (copy into the weight_mask buffer, "
+            "or clone), never the caller's tensor")
         err = _relerr(obs["out1"], exp["out1"])
         probe.below("apply_masks: output right after the masks", err, 1e-5,
                     f"{what}: right after apply_masks the network's output differs from that of a network computing "
@@ -552,12 +616,17 @@ def test_apply_masks(probe):
         # a second mask, not nested in the first: it replaces the first
         bad = int((w3[~m2] != 0).sum())
         assert bad == 0, (f"{what}: after apply_masks with new masks, {bad} weights the new masks prune are not zero")
+        direct2 = np.asarray(obs["direct2"], np.float64)
+        assert direct2.shape == w3.shape and np.array_equal(direct2, w3), (
+            f"{what}: right after apply_masks with new masks, before any forward pass, module.weight still holds "
+            "the values of the old masks: set it (weight_orig * mask) when you apply the masks")
         both = m1 & m2
         assert np.array_equal(w3[both], w2[both]), (
             f"{what}: applying new masks changed the values of weights that both masks keep")
         bad = int((w4[~m2] != 0).sum())
         assert bad == 0, (f"{what}: after new masks and {spec['steps']} steps of a fresh {opt2}, {bad} pruned "
                           "weights are not zero")
+
         regrown = m2 & ~m1 & moved34
         probe.below("apply_masks: regrown weights train", _frozen(w3, w4, regrown), 0.1,
                     f"{what}: weights that the new masks keep but the first masks pruned stay at zero through "
@@ -593,12 +662,15 @@ opt = _optimizer(spec["opt"], net.parameters())
 for i in range(int(spec["steps"])):
     _step(net, opt, i)
 had_state = sum(len(s) for s in opt.state.values()) > 0
-returned = rewind(net, masks2, _state(state1), optimizer=opt)
+given = _state(state1)
+kept = {n: t.clone() for n, t in given.items()}
+returned = rewind(net, masks2, given, optimizer=opt)
 cleared = all(len(s) == 0 for s in opt.state.values())
 out1, w1 = _read(net, dense)
 for i in range(int(spec["steps"])):
     _step(net, opt, 50 + i)
 out2, w2 = _read(net, dense)
+state_intact = all(torch.equal(given[n], kept[n]) for n in dense)   # training must not write into the caller's state
 rewind(net, masks3, _state(state2))
 out3, w3 = _read(net, dense)
 net2 = _build(spec["layers"], values2)          # never masked before
@@ -610,12 +682,16 @@ for i in range(int(spec["steps"])):
 out5, w5 = _read(net2, dense)
 net3 = _build(spec["layers"], values2)
 incomplete = {n: v for n, v in _state(state3).items() if n != spec["drop"]}
+_, before3 = _read(net3, dense)
 try:
     rewind(net3, masks1, incomplete)
     refused = False
 except Exception:
     refused = True
+_, after3 = _read(net3, dense)
+untouched3 = bool(np.array_equal(before3, after3))
 __obs__ = {"returned": returned is net, "had_state": had_state, "cleared": cleared, "refused": refused,
+           "state_intact": state_intact, "untouched3": untouched3,
            "out1": out1, "out2": out2, "out3": out3, "out4": out4, "out5": out5,
            "w1": w1, "w2": w2, "w3": w3, "w4": w4, "w5": w5}
 """
@@ -724,10 +800,18 @@ def test_rewind(probe):
                     f"{step1}, then trained {spec['steps']} steps with the same optimizer: the weights differ from a "
                     f"fresh start's by {err:.1e} of their scale (the optimizer must start afresh: no momentum or "
                     "moments from before the rewind)")
+        assert bool(obs["state_intact"]), (
+            f"{step1}, then trained: the state passed to rewind changed with the training (the model's parameters "
+            "share memory with it), so theta0 is lost for the next round: copy the values in (param.copy_(...)), "
+            "never assign the state's tensors to the parameters")
         step3 = f"{what}, rewound a second time (no optimizer) to another state with smaller masks"
         _expect_rewound(np.asarray(obs["w3"], np.float64), state2, full3, bias, step3)
         step4 = f"{what}, never masked before, rewound with masks"
         _expect_rewound(np.asarray(obs["w4"], np.float64), state3, full2, bias, step4)
+        for key, where in (("out3", step3), ("out4", step4), ("out5", f"{step4}, then trained with SGD + momentum")):
+            err = _relerr(obs[key], exp[key])
+            probe.below(f"rewind: output ({key}) vs reference", err, 1e-4,
+                        f"{where}: the network's output differs from the reference's by {err:.1e} of its scale")
         w5 = np.asarray(obs["w5"], np.float64)
         bad = int((w5[~full2] != 0).sum())
         assert bad == 0, (
@@ -736,6 +820,9 @@ def test_rewind(probe):
         assert bool(obs["refused"]), (
             f"{what}: rewind accepted a state without {spec['drop']}; a state must hold every parameter of the model "
             "(raise a KeyError), or the model is left half rewound")
+        assert bool(obs["untouched3"]), (
+            f"{what}: rewind refused a state without {spec['drop']} but had already changed the model: check that the "
+            "state holds every parameter before copying anything")
 
 
 # ------------------------------------------------------------------ Part 4: the IMP loop

@@ -219,6 +219,12 @@ def test_augment(probe):
         "(torch.rand(..., generator=generator)), not from the global random state")
     assert np.abs(obs["a1"] - x).max() > 1e-3, (
         f"with max_degrees={inputs['deg_any']:.1f} and max_shift={inputs['shift_any']:.2f}, augment left the images unchanged")
+    # images with no black border (random pixels, none exactly 0): what a rotation or a shift brings in from
+    # outside the image is 0, so most of the 6 images gain exact zeros (all but a nearly unmoved one)
+    filled = float(np.mean((np.asarray(obs["a1"]) == 0).reshape(len(x), -1).any(1)))
+    assert filled >= 0.5, (
+        f"only {filled:.0%} of 6 rotated and shifted images with non-zero edges got any pixel set to 0: what moves in "
+        "from outside the image must be 0 (padding_mode='zeros' or fill=0), not a copy of the edge or a reflection")
 
     # rotations: horizontal bars rotated by angles drawn uniformly in [-D, D]
     for key, n in (("rot", n_rot), ("moved", n_moved), ("both", n_both)):
@@ -338,14 +344,19 @@ def test_random_erasing(probe):
     assert np.array_equal(erased.reshape(n, -1).sum(1), area), (
         "the erased pixels of an image should form one filled rectangle")
 
-    # the area: a fraction of the image in [s0, s1], up to rounding the sides to whole pixels
+    # the area: a fraction of the image in [s0, s1], up to rounding each side to the nearest pixel (as
+    # torchvision's RandomErasing does): sides within 0.5 of the exact ones change the area by at most
+    # 0.5 * (height + width) + 0.25 pixels, and that is all this allows (plus 0.5 pixel for float error):
+    # a side one pixel too long (or too short) exceeds it on the rectangles near either end of the range
     rounding = 0.5 * (heights + widths) + 0.25
     size = h * w
-    outside = np.maximum(0, np.maximum(s0 * size - area, area - s1 * size)) / (3 * rounding + 1)
-    i = int(outside.argmax())
-    probe.below("erasing: area outside scale (pixels / allowance)", outside.max(), 1.0,
+    beyond = np.maximum(0, np.maximum(s0 * size - area, area - s1 * size) - rounding)
+    i = int(beyond.argmax())
+    probe.below("erasing: area beyond scale and rounding (pixels)", beyond.max(), 0.5,
                 f"with scale=({s0:.3f}, {s1:.3f}) on a {h}x{w} image an erased {heights[i]}x{widths[i]} rectangle "
-                f"covered {area[i] / size:.1%} of the image: the area is a fraction of h * w drawn in scale")
+                f"covered {area[i] / size:.1%} of the image, {beyond[i]:.1f} pixels beyond what rounding its sides to "
+                "the nearest pixel allows: the area is a fraction of h * w drawn in scale, and each side is rounded "
+                "to the nearest pixel (round(), not +1, not ceil)")
     low = max(0.0, (area - rounding).min() - s0 * size) / ((s1 - s0) * size)
     probe.below("erasing: smallest area short of scale[0]", low, 0.25,
                 f"with scale=({s0:.3f}, {s1:.3f}) the smallest of {n} erased rectangles covered {area.min() / size:.1%} "
@@ -470,9 +481,13 @@ def test_network(probe):
         "(.detach(), .data, .numpy(), torch.no_grad() inside forward), so the early layers cannot learn")
     scores = np.asarray(obs["scores"])
     _shape_is(f"the scores of Net() for {len(test_y)} images", scores, (len(test_y), 10))
-    if np.all(scores >= 0) and np.allclose(scores.sum(1), 1, atol=1e-4):
-        raise AssertionError("Net() returns probabilities (softmax); return the raw scores (logits) or "
-                             "log-probabilities: cross_entropy applies log-softmax itself")
+    # logits (any sign and size) or log-probabilities (all <= 0); never squashed into [0, 1]: softmax rows sum
+    # to 1, sigmoid outputs do not, and cross_entropy on either learns slowly or not at all
+    if np.all(scores >= 0) and np.all(scores <= 1):
+        raise AssertionError(
+            "Net() returns values in [0, 1] for every image and class: "
+            + ("probabilities (softmax)" if np.allclose(scores.sum(1), 1, atol=1e-4) else "squashed scores (sigmoid?)")
+            + "; return the raw scores (logits) or log-probabilities: cross_entropy applies log-softmax itself")
     acc = float(np.mean(scores.argmax(1) == test_y))
     probe.below("network: test error on 5 stripe classes", 1 - acc, 0.65,
                 f"after 30 Adam steps (batches of 16) on an easy 5-class stripe-pattern task, Net() classifies only {acc:.0%} of "
@@ -630,6 +645,10 @@ def test_train_one_epoch(probe):
 
     order2, sizes2 = np.asarray(obs["order2"]), np.asarray(obs["sizes2"])
     epochs2 = _check_epochs(order2, sizes2, n, b2, f"training with batch_size={b2}")
+    per_epoch = -(-n // b2)
+    assert int(obs["split2"]) == per_epoch, (
+        f"one call of train_one_epoch on {n} examples with batch_size={b2} fed {int(obs['split2'])} batches, expected "
+        f"{per_epoch} (every example once: {n // b2} full batches and a smaller last one)")
     assert len(epochs2) == 2 and not np.array_equal(epochs2[0], epochs2[1]), (
         "two epochs with the same generator visited the examples in the same order: draw a new order every epoch")
     exp = probe.reference(REPLAY_OBS, **inputs, order2=order2, sizes2=sizes2)
@@ -671,7 +690,7 @@ m.grad_on.clear()
 m.modes.clear()
 m.train()
 loss, acc = evaluate(m, torch.from_numpy(images), torch.from_numpy(labels), batch_size=int(batch))
-__obs__ = {"loss": float(loss), "acc": float(acc), "grad_on": np.array(m.grad_on, dtype=bool), "pred": pred.numpy(),
+__obs__ = {"loss": float(loss), "acc": float(acc), "grad_on": np.array(m.grad_on, dtype=bool), "_pred": pred.numpy(),
            "modes": np.array(m.modes, dtype=bool), "grads": any(p.grad is not None for p in m.parameters())}
 """
 
@@ -685,7 +704,7 @@ def test_evaluate(probe):
                  seed=_seed(rng), batch=b)
     # labels: the model's own predictions, then a wrong class on a random third of the examples,
     # among them one but not all of the short last batch (its accuracy is neither 0 nor 1)
-    pred = probe.reference(EVAL_OBS, images=images, labels=np.zeros(n, np.int64), **stats)["pred"]
+    pred = probe.reference(EVAL_OBS, images=images, labels=np.zeros(n, np.int64), **stats)["_pred"]
     labels = pred.astype(np.int64).copy()
     last = np.arange(n - n % b, n)
     wrong = set(rng.choice(n - len(last), size=(n - len(last)) // 3, replace=False).tolist())

@@ -25,6 +25,14 @@ MUTANTS = [
                                                         "num_classes = logits.shape[0]")], LOSS,
            "takes the batch size for the number of classes"),
     # check_label_diversity
+    Mutant("loss_init_classes_from_labels", "loss_at_init",
+           [("num_classes = logits.shape[1]", "num_classes = int(labels.max()) + 1")], ["test_loss_at_init"],
+           "counts the classes from the labels of the batch, not the logits: a batch without the high classes "
+           "compares its loss with the wrong ln(C)"),
+    Mutant("diversity_weighted_by_batch_size", "label_diversity",
+           [("mean = sum(fractions) / len(fractions)",
+             "mean = sum(f * y.numel() for f, y in zip(fractions, label_batches)) / sum(y.numel() for y in label_batches)")],
+           DIV, "weighs each batch's fraction by its size: a large mixed batch hides many one-class batches"),
     Mutant("diversity_first_batch_only", "label_diversity", [("for y in label_batches]", "for y in label_batches[:1]]")],
            DIV, "looks at the first batch only"),
     Mutant("diversity_pooled", "label_diversity",

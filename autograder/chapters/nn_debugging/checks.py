@@ -307,6 +307,10 @@ def loss_cases(probe):
         n = int(rng.integers(16, 65))
         add(f"a freshly initialised model ({c} classes, logits near 0)", rng.normal(0, 0.02, (n, c)).astype(np.float32),
             rng.integers(0, c, n).astype(np.int64), tol(), grad=c > 10)
+    # a batch whose labels come from a few of the classes only: C is the number of logits, not of labels seen
+    c, few, n = int(rng.integers(60, 401)), int(rng.integers(3, 8)), int(rng.integers(16, 65))
+    add(f"a freshly initialised model ({c} classes, logits near 0) on a batch whose labels are among the first {few} "
+        "classes only", rng.normal(0, 0.02, (n, c)).astype(np.float32), rng.integers(0, few, n).astype(np.int64), tol())
     for side in (1, -1):
         c, t = int(rng.integers(3, 401)), tol()
         loss = math.log(c) + side * float(rng.uniform(0.3, 0.75)) * t
@@ -334,6 +338,10 @@ def loss_cases(probe):
 
 def test_loss_at_init(probe):
     cases = loss_cases(probe)
+    probe.domain("loss_at_init: labels", "every class possible", "a few classes only")
+    for c in cases:
+        probe.hit("loss_at_init: labels", "a few classes only" if int(c["labels"].max()) + 1 < c["logits"].shape[1] // 4
+                  else "every class possible")
     inputs = {"tols": np.array([c["tol"] for c in cases]), "grads": np.array([c["grad"] for c in cases])}
     for i, c in enumerate(cases):
         inputs[f"logits{i}"], inputs[f"labels{i}"] = c["logits"], c["labels"]
@@ -413,11 +421,28 @@ def diversity_cases(probe):
     add(f"{k4 + 1} shuffled batches of {b4} (the last smaller) for {c4} classes: a batch cannot hold more classes "
         "than examples", small, c4, False, low=0.4)
     add(f"one shuffled batch of {b} ({c} classes)", [shuffled[-b:]], c, False)
+    # batches of unequal sizes with a finding: one large mixed batch, then small one-class batches; the
+    # mean over batches is low, a mean weighted by batch size (or over examples) is high
+    c5, k5 = int(rng.integers(5, 13)), int(rng.integers(3, 7))
+    big = rng.permutation(np.repeat(np.arange(c5), 8))
+    uneven = [big] + [np.full(c5, int(v)) for v in rng.integers(c5, size=k5)]
+    per_batch = _diversity(uneven, c5)
+    weighted = float(sum(len(np.unique(v)) / min(c5, len(v)) * len(v) for v in uneven) / sum(len(v) for v in uneven))
+    cases.append(dict(what=f"one shuffled batch of {len(big)} then {k5} one-class batches of {c5} ({c5} classes: "
+                           "batches of unequal sizes)", batches=[np.asarray(v, np.int64) for v in uneven], c=c5,
+                      frac=float(rng.uniform(per_batch + 0.06, min(weighted - 0.06, 0.95)))))
+    for case in cases:
+        sizes = {len(v) for v in case["batches"]}
+        probe.hit("label diversity: batch sizes", "equal" if len(sizes) == 1 else "unequal" if sizes else "none")
+        if case["batches"]:
+            probe.hit("label diversity: finding", _diversity(case["batches"], case["c"]) < case["frac"])
     cases.append(dict(what="an empty list of batches", batches=[], c=c, frac=0.5))
     return cases
 
 
 def test_label_diversity(probe):
+    probe.domain("label diversity: batch sizes", "equal", "unequal")
+    probe.domain("label diversity: finding", True, False)
     cases = diversity_cases(probe)
     inputs = {"classes": np.array([c["c"] for c in cases]), "fractions": np.array([c["frac"] for c in cases])}
     for i, c in enumerate(cases):
@@ -1190,6 +1215,9 @@ def test_train_step(probe):
                 f"after three steps with Adam and loss_fn=cross-entropy with label smoothing, the parameters differ "
                 f"from the reference's by {err:.2g} of their scale: use the loss_fn you are given and the optimizer's "
                 "own step()")
+    probe.close(float(obs["loss2"]), float(exp["loss2"]), "train_step: the loss returned with loss_fn", tol=1e-4,
+                hint="return the loss that loss_fn computed for the batch (here cross-entropy with label smoothing), "
+                     "not a cross-entropy of your own")
     acc = _accuracy_of_state(obs, task, "training with your train_step")
     _at_least_target(probe, "train_step: training error with train_step", acc,
                      f"the checks' network trained with your train_step (shuffled batches, SGD with momentum) "

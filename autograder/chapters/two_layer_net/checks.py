@@ -7,6 +7,8 @@ come from :mod:`solutions.two_layer_net`, evaluated in the grading process, and 
 comparison goes through ``probe.below`` (via :func:`_close`) under a stable name, so that
 ``tests/test_check_draws.py`` can measure how far correct code stays from each bound.
 """
+import json
+
 import numpy as np
 
 import solutions.two_layer_net as ref
@@ -180,11 +182,12 @@ def run(seed, lr, decay, reg, iters, bs):
         rec["G"].append([np.array(grads[k], dtype=float) for k in ("W1", "b1", "W2", "b2")])
         return loss, grads
     net.loss = recorded
-    stats = net.train(X, y, X, y, learning_rate=float(lr), learning_rate_decay=float(decay), reg=float(reg),
+    stats = net.train(X, y, X_val, y_val, learning_rate=float(lr), learning_rate_decay=float(decay), reg=float(reg),
                       num_iters=int(iters), batch_size=int(bs))
     final = [np.array(net.params[k], dtype=float) for k in ("W1", "b1", "W2", "b2")]
     out = {"calls": len(rec["P"]), "loss_history": np.asarray(stats["loss_history"], dtype=float),
-           "n_val": len(stats["val_acc_history"]), "n_train": len(stats["train_acc_history"])}
+           "val_acc": np.asarray(stats["val_acc_history"], dtype=float),
+           "train_acc": np.asarray(stats["train_acc_history"], dtype=float)}
     if rec["P"]:
         out.update(size=np.array(rec["size"]), reg=np.array(rec["reg"]), loss=np.array(rec["loss"]),
                    idx=np.concatenate(rec["idx"]), yb=np.concatenate(rec["yb"]))
@@ -238,27 +241,66 @@ def _follow_sgd(probe, obs, name, X, y, lr, decay, reg, iters, bs, what):
     return idx.reshape(iters, bs)
 
 
+def _scores(P, X):
+    """The two-layer network's class scores for ``X`` with parameters ``P`` (W1, b1, W2, b2)."""
+    W1, b1, W2, b2 = P
+    return np.maximum(X @ W1 + b1, 0) @ W2 + b2
+
+
+def _check_histories(obs, name, X, y, X_val, y_val, iters, bs, what):
+    """One accuracy per epoch, after the epoch's last step: on that step's minibatch (training)
+    and on the validation set passed in (never the training set), with the parameters of then."""
+    ipe = max(X.shape[0] // bs, 1)
+    epochs = iters // ipe
+    val, train = np.atleast_1d(obs[name + ":val_acc"]), np.atleast_1d(obs[name + ":train_acc"])
+    assert val.size == epochs == train.size, (
+        f"{what}: record the accuracies once per epoch, every {ipe} iterations ({X.shape[0]} // {bs}, at least 1): "
+        f"{epochs} epochs gave {val.size} validation and {train.size} training entries")
+    P = [np.asarray(obs[f"{name}:P_{k}"], dtype=float) for k in _PARAMS]
+    idx = np.atleast_1d(obs[name + ":idx"]).reshape(iters, bs)
+    for e in range(epochs):
+        it = (e + 1) * ipe - 1
+        params = [p[it + 1] for p in P]  # after the epoch's last step
+        want_val = float(np.mean(np.argmax(_scores(params, X_val), axis=1) == y_val))
+        want_train = float(np.mean(np.argmax(_scores(params, X[idx[it]]), axis=1) == y[idx[it]]))
+        assert abs(val[e] - want_val) < 1e-12, (
+            f"{what}: val_acc_history[{e}] is {val[e]:.4g}, but the network after iteration {it} classifies "
+            f"{want_val:.4g} of the validation set (X_val, y_val: {len(y_val)} examples) correctly: measure it on the "
+            "validation data passed in, after the epoch's last step")
+        assert abs(train[e] - want_train) < 1e-12, (
+            f"{what}: train_acc_history[{e}] is {train[e]:.4g}, expected {want_train:.4g}: the accuracy on the "
+            f"minibatch of iteration {it}, after its step")
+
+
 def test_two_layer_train(probe):
     rng = probe.rng("two_layer_train")
-    N, D, H, C = _int(rng, 6, 12), _int(rng, 2, 5), _int(rng, 3, 6), _int(rng, 2, 4)
+    N, D, H, C = int(rng.choice([6, 8, 9, 10, 12])), _int(rng, 2, 5), _int(rng, 3, 6), _int(rng, 2, 4)  # N with a divisor
     X, y = rng.standard_normal((N, D)), rng.integers(C, size=N)
-    bs = _int(rng, 2, min(4, N // 2))
+    n_val = N + _int(rng, 1, 5)                    # a validation set of its own, of another size
+    X_val, y_val = rng.standard_normal((n_val, D)), rng.integers(C, size=n_val)
+    # batch sizes that do and do not divide N, every run (an epoch of N // batch_size iterations, not rounded up)
+    sizes = range(2, min(4, N // 2) + 1)
+    ragged, even = [b for b in sizes if N % b], [b for b in sizes if N % b == 0]
+    if not ragged:  # N = 12 with sizes 2-4: 5 leaves a smaller last batch
+        ragged = [5]
+    bs, bs_even = int(rng.choice(ragged)), int(rng.choice(even))
+    probe.domain("train: N divisible by batch_size", True, False)
     iters = int(np.ceil(16 * N / bs))              # every example is drawn with probability 1 - N e^-16
     big_bs, big_iters = N + _int(rng, 1, 8), _int(rng, 3, 6)  # batch_size > N: one iteration per epoch, with replacement
     lr, decay, reg = _log_uniform(rng, 0.05, 0.5), float(rng.uniform(0.3, 0.9)), _log_uniform(rng, 1e-3, 0.3)
     seed, other_seed, big_seed = _seed(rng), _seed(rng), _seed(rng)
     runs = {"a": (seed, lr, decay, reg, iters, bs), "again": (seed, lr, decay, reg, iters, bs),
-            "other": (other_seed, lr, decay, reg, int(np.ceil(4 * N / bs)), bs),
+            "other": (other_seed, lr, decay, reg, int(np.ceil(4 * N / bs_even)) + 1, bs_even),
             "big": (big_seed, lr, float(rng.uniform(0.3, 0.9)), reg, big_iters, big_bs)}
-    obs = probe.run(TRAIN_OBS, X=X, y=y, H=H, C=C, **{"run_" + k: np.array(v, dtype=float) for k, v in runs.items()})
+    obs = probe.run(TRAIN_OBS, X=X, y=y, X_val=X_val, y_val=y_val, H=H, C=C,
+                    **{"run_" + k: np.array(v, dtype=float) for k, v in runs.items()})
     batches = {}
     for name, (s, lr_, decay_, reg_, iters_, bs_) in runs.items():
         what = (f"train on {N} examples with learning_rate={lr_:.3g}, learning_rate_decay={decay_:.3g}, reg={reg_:.3g}, "
                 f"batch_size={bs_}, num_iters={iters_}")
+        probe.hit("train: N divisible by batch_size", N % bs_ == 0)
         batches[name] = _follow_sgd(probe, obs, name, X, y, lr_, decay_, reg_, iters_, bs_, what)
-        epochs = iters_ // max(N // bs_, 1)
-        assert int(obs[name + ":n_val"]) == epochs == int(obs[name + ":n_train"]), \
-            f"{what}: record the accuracies once per epoch ({epochs} epochs gave {int(obs[name + ':n_val'])} entries)"
+        _check_histories(obs, name, X, y, X_val, y_val, iters_, bs_, what)
     never = sorted(set(range(N)) - set(batches["a"].ravel().tolist()))
     assert not never, (f"train on {N} examples with batch_size={bs} never sampled examples {never} in {iters} iterations: "
                        "draw each minibatch at random from all the training examples")
@@ -267,7 +309,8 @@ def test_two_layer_train(probe):
     assert np.array_equal(batches["a"], batches["again"]), \
         ("two networks with the same seed drew different minibatches: sample them with the network's own generator "
          "self.rng, not with np.random")
-    assert not np.array_equal(batches["a"][:len(batches["other"])], batches["other"]), \
+    k = min(len(batches["a"]), len(batches["other"]))
+    assert not np.array_equal(batches["a"][:k, :min(bs, bs_even)], batches["other"][:k, :min(bs, bs_even)]), \
         "two networks with different seeds drew the same minibatches: sample them at random with self.rng"
 
 
@@ -366,10 +409,16 @@ __obs__ = {"dx": relu_backward(dout, relu_forward(x)[1])}
 
 
 def test_relu_backward(probe):
+    probe.domain("relu_backward: input values", "negative", "zero", "positive")
     rng = probe.rng("relu_backward")
     for shape in ((_int(rng, 3, 8), _int(rng, 3, 8)), _shape(rng, 3)):
         x = rng.standard_normal(shape)
-        x = np.where(np.abs(x) < 1e-3, 0.5, x)  # no input on the kink
+        x = np.where(np.abs(x) < 1e-3, 0.5, x)
+        x[np.unravel_index(rng.choice(x.size, size=max(1, x.size // 5), replace=False), shape)] = 0.0
+        # inputs of both signs and exact zeros: "the gradient flows where the input was positive", so not at 0
+        for kind, present in (("negative", (x < 0).any()), ("zero", (x == 0).any()), ("positive", (x > 0).any())):
+            if present:
+                probe.hit("relu_backward: input values", kind)
         inputs = dict(x=_log_uniform(rng, 0.01, 100.0) * x, dout=rng.standard_normal(shape))
         obs, exp = probe.run(RELU_BWD_OBS, **inputs), probe.reference(RELU_BWD_OBS, **inputs)
         _close(probe, obs["dx"], exp["dx"], "relu_backward dx", f"relu_backward's dx for x of shape {shape}", tol=1e-12,
@@ -440,9 +489,14 @@ FC_INIT_OBS = """
 m = FullyConnectedNet([int(h) for h in hidden], input_dim=int(dims[0]), num_classes=int(dims[1]),
                       weight_scale=float(scale), seed=int(seed))
 __obs__ = {"names": np.array(sorted(m.params)), **{"shape_" + k: np.array(v.shape) for k, v in m.params.items()},
-           **{"std_" + k: np.std(v) for k, v in m.params.items() if k.startswith("W")},
-           **{"mean_" + k: np.mean(v) for k, v in m.params.items() if k.startswith("W")},
            "b_abs": max([float(np.abs(v).max()) for k, v in m.params.items() if k.startswith("b") and v.size] + [0.0])}
+"""
+
+FC_SPREAD_OBS = """
+m = FullyConnectedNet([int(h) for h in hidden], input_dim=int(dims[0]), num_classes=int(dims[1]),
+                      weight_scale=float(scale), seed=int(seed))
+__obs__ = {**{"std_" + k: np.std(v) for k, v in m.params.items() if k.startswith("W")},
+           **{"mean_" + k: np.mean(v) for k, v in m.params.items() if k.startswith("W")}}
 """
 
 
@@ -480,10 +534,11 @@ def test_fc_init(probe):
     # large layers: the spread of every weight matrix, measured
     # (a scale of at most 0.3, so that a matrix drawn with scale 1 -- weight_scale forgotten -- is
     # at least 3x off: with scales up to 1, 1 run in 15 let that bug pass)
-    hidden = [_int(rng, 100, 160), _int(rng, 100, 160)]  # >= 15000 weights a matrix: both estimates within ~0.01
+    # (three hidden layers: a scale forgotten in a deeper layer, as for W4, shows too)
+    hidden = [_int(rng, 100, 160) for _ in range(3)]  # >= 15000 weights a matrix: both estimates within ~0.01
     dims, scale = (_int(rng, 150, 250), _int(rng, 150, 250)), _log_uniform(rng, 1e-3, 0.3)
     inputs = dict(hidden=np.array(hidden), dims=np.array(dims), scale=scale, seed=_seed(rng))
-    obs = probe.run(FC_INIT_OBS, **inputs)
+    obs = probe.run(FC_SPREAD_OBS, **inputs)
     for i in range(1, len(hidden) + 2):
         std, mean = float(obs[f"std_W{i}"]), float(obs[f"mean_W{i}"])
         msg = (f"W{i} of a network with hidden_dims={hidden} and weight_scale={scale:.3g} has mean {mean:.3g} and "
@@ -493,36 +548,59 @@ def test_fc_init(probe):
 
 
 FC_LOSS_OBS = """
+import json
+dt = np.dtype(str(dtype))
 m = FullyConnectedNet([int(h) for h in hidden], input_dim=X.shape[1], num_classes=int(C), reg=float(reg),
-                      weight_scale=0.5, seed=int(seed))
+                      weight_scale=0.5, seed=int(seed), dtype=dt.type)
 for i in range(len(hidden) + 1):
-    m.params["W%d" % (i + 1)] = Ws[i, :m.params["W%d" % (i + 1)].shape[0], :m.params["W%d" % (i + 1)].shape[1]].copy()
-    m.params["b%d" % (i + 1)] = bs[i, :m.params["b%d" % (i + 1)].shape[0]].copy()
+    m.params["W%d" % (i + 1)] = Ws[i, :m.params["W%d" % (i + 1)].shape[0], :m.params["W%d" % (i + 1)].shape[1]].astype(dt)
+    m.params["b%d" % (i + 1)] = bs[i, :m.params["b%d" % (i + 1)].shape[0]].astype(dt)
 loss, grads = m.loss(X, y)
-__obs__ = {"scores": m.loss(X), "loss": loss, **{"d" + k: v for k, v in grads.items()}}
+scores = m.loss(X)
+__obs__ = {"scores": scores, "loss": loss, **{"d" + k: v for k, v in grads.items()},
+           "dtypes": json.dumps({"scores": str(np.asarray(scores).dtype),
+                                 **{k: str(np.asarray(v).dtype) for k, v in grads.items()}}, sort_keys=True)}
 """
 
 
 def test_fc_loss(probe):
     rng = probe.rng("fc_loss")
-    for depth, reg in ((_int(rng, 0, 1), 0.0), (_int(rng, 0, 1), _log_uniform(rng, 0.05, 3.0)),
-                       (_int(rng, 2, 3), _log_uniform(rng, 0.05, 3.0))):
+    # a float64 model three times, then a float32 one fed float64 data: it computes, and answers, in float32
+    probe.domain("fc: model dtype", "float64", "float32")
+    for depth, reg, dtype in ((_int(rng, 0, 1), 0.0, "float64"), (_int(rng, 0, 1), _log_uniform(rng, 0.05, 3.0), "float64"),
+                              (_int(rng, 2, 3), _log_uniform(rng, 0.05, 3.0), "float64"),
+                              (_int(rng, 1, 2), _log_uniform(rng, 0.05, 3.0), "float32")):
+        probe.hit("fc: model dtype", dtype)
+        tol = 1e-9 if dtype == "float64" else 2e-4
         hidden = [_int(rng, 2, 8) for _ in range(depth)]
         # two examples or more in the first two cases (a loss summed instead of averaged is right for
         # one example: 1 run in 200 drew one example three times); the deep case may draw a single one
         C, D, N = _int(rng, 2, 6), _int(rng, 2, 8), _int(rng, 2, 6) if depth < 2 else _int(rng, 1, 6)
         inputs = dict(hidden=np.array(hidden, dtype=int), C=C, reg=reg, seed=_seed(rng), X=rng.standard_normal((N, D)),
                       y=rng.integers(C, size=N), Ws=0.6 * rng.standard_normal((depth + 1, 8, 8)),
-                      bs=0.5 * rng.standard_normal((depth + 1, 8)))
+                      bs=0.5 * rng.standard_normal((depth + 1, 8)), dtype=dtype)
         obs, exp = probe.run(FC_LOSS_OBS, **inputs), probe.reference(FC_LOSS_OBS, **inputs)
-        net = f"a {depth + 1}-layer net (hidden_dims={hidden}, D={D}, C={C}, {N} examples, reg={reg:.4g})"
-        _close(probe, obs["scores"], exp["scores"], "FC scores", f"the scores of {net}", tol=1e-9)
-        _close(probe, obs["loss"], exp["loss"], "FC loss", f"the loss of {net}", tol=1e-9,
+        net = (f"a {depth + 1}-layer net (hidden_dims={hidden}, D={D}, C={C}, {N} examples, reg={reg:.4g}"
+               + (", dtype=np.float32, fed float64 data)" if dtype == "float32" else ")"))
+        got_types, want_types = json.loads(str(obs["dtypes"])), json.loads(str(exp["dtypes"]))
+        assert got_types == want_types, (
+            f"{net}: the scores and gradients have dtypes {got_types}, expected {want_types}: cast the input to the "
+            "model's dtype (X.astype(self.dtype)) so that a float32 model computes in float32")
+        if dtype == "float32":  # float32 rounding: compared against each array's scale, not entry by entry
+            for k in ["scores", "loss"] + [k for k in exp if k.startswith("d") and k != "dtypes"]:
+                assert k in obs, f"{net}: grads has no entry {k[1:]!r}"
+                a, b = np.asarray(obs[k], np.float64), np.asarray(exp[k], np.float64)
+                err = float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-12)) if a.shape == b.shape else np.inf
+                probe.below("FC float32 model vs reference (of scale)", err, 1e-3,
+                            f"{net}: {k} differs from the reference's by {err:.1e} of its scale")
+            continue
+        _close(probe, obs["scores"], exp["scores"], "FC scores", f"the scores of {net}", tol=tol)
+        _close(probe, obs["loss"], exp["loss"], "FC loss", f"the loss of {net}", tol=tol,
                hint="softmax loss plus 0.5 * reg * sum(W**2) over every weight matrix W1 ... WL")
         for k in exp:
-            if k.startswith("d"):
+            if k.startswith("d") and k != "dtypes":
                 assert k in obs, f"{net}: grads has no entry {k[1:]!r}"
-                _close(probe, obs[k], exp[k], "FC gradients", f"gradient {k[1:]} of {net}", tol=1e-7,
+                _close(probe, obs[k], exp[k], "FC gradients", f"gradient {k[1:]} of {net}", tol=max(tol, 1e-7),
                        hint="walk the caches backwards; every weight gradient gets + reg * W")
 
 
