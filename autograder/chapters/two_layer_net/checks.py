@@ -435,9 +435,13 @@ __obs__ = {"loss": loss, "d": d, "loss_shift": loss_shift, "d_shift": d_shift, "
 
 def test_softmax_loss(probe):
     rng = probe.rng("softmax_loss")
-    for scale in (_log_uniform(rng, 1e-4, 1e-2), _log_uniform(rng, 0.3, 5.0)):
-        N, C = _int(rng, 1, 12), _int(rng, 2, 10)
+    probe.domain("softmax: batch", "rows shifted by different amounts")
+    for scale, rows in ((_log_uniform(rng, 1e-4, 1e-2), (1, 12)), (_log_uniform(rng, 0.3, 5.0), (2, 12))):
+        N, C = _int(rng, *rows), _int(rng, 2, 10)
         shift = rng.choice([-1.0, 1.0], size=(N, 1)) * rng.uniform(800.0, 3000.0, size=(N, 1))
+        if N > 1:  # rows shifted up and down: a shift by the batch's maximum, not each row's, underflows
+            shift[0], shift[-1] = abs(shift[0]), -abs(shift[-1])
+        probe.hit("softmax: batch", "one row" if N == 1 else "rows shifted by different amounts")
         spread = rng.uniform(-1500.0, 1500.0, size=(N, C))  # scores far apart within each row
         inputs = dict(s=scale * rng.standard_normal((N, C)), y=rng.integers(C, size=N), shift=shift, spread=spread)
         obs, exp = probe.run(SOFTMAX_OBS, **inputs), probe.reference(SOFTMAX_OBS, **inputs)
