@@ -634,13 +634,25 @@ def grade_submissions(subs: list[Submission], out: Path, workers: int = 1, limit
     return rows
 
 
+def _own_peak_mb() -> float:
+    """This process's own peak resident memory (VmHWM of its address space), in MB. Not
+    ``ru_maxrss``: Linux carries that across fork and exec, so a grader started from a large
+    process (a test runner) would report its parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def record_memory(out: Path, slots: list[WorkerSlot]) -> dict:
     """The grader's peak memory in this run, into ``OUT/memory.json``: this process's and each
     worker's high-water mark (from its control group; 0 without one) and their sum, an upper
     bound for the whole run at once."""
-    import resource
-
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    parent = _own_peak_mb()
     workers = [round(s.peak_mb, 1) for s in slots]
     record = {"grader_mb": round(parent, 1), "workers_mb": workers, "total_mb": round(parent + sum(workers), 1),
               "worker_limit_mb": slots[0].memory_mb if slots else None,
