@@ -49,3 +49,10 @@ def read(path: Path) -> list[dict[str, str]]:
     """The rows of a CSV written by :func:`write`, as dicts of the values that were written."""
     with open(path, newline="") as fh:
         return [{uncell(k): uncell(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def formula_cells(path: Path) -> list[str]:
+    """The cells of the CSV at ``path`` that a spreadsheet would read as formulas (none, for a file
+    :func:`write` wrote)."""
+    with open(path, newline="") as fh:
+        return [c for row in csv.reader(fh) for c in row if c.startswith(FORMULA_START) and not NUMBER.fullmatch(c)]

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from solutions.cluster import course_fingerprint
 
-from .grading import Row, Status, Submission, _chapter_points, check_canaries, grade_one, malformed_row, \
-    prepare_template, read_submission, worker_env, WorkerSlot, write_canaries
+from .grading import Row, Status, Submission, _chapter_points, check_canaries, grade_one, prepare_template, \
+    read_or_malformed, worker_env, WorkerSlot, write_canaries
 from .limits import Limits
 
 
@@ -124,13 +124,9 @@ def grade_on_cluster(subs: list[Submission], out: Path, scheduler: str, limits: 
         def submit(batch: list[Submission]):
             futures = {}
             for i, s in enumerate(batch):
-                try:  # read here, without following links; a worker gets the bytes, never a path
-                    notebook = read_submission(s) if not s.problem else None
-                except OSError as err:
-                    unread.append(malformed_row(s, str(err)))
-                    continue
-                if notebook is None:
-                    unread.append(malformed_row(s, s.problem))
+                notebook, unreadable = read_or_malformed(s)  # read here, without links; a worker gets bytes, never a path
+                if unreadable is not None:
+                    unread.append(unreadable)
                     continue
                 futures[client.submit(grade_remote, fingerprint, s.student, s.chapter, notebook, limits.to_json(), seed,
                                       pure=False, key=f"grade-{run}-{s.student}-{s.chapter}-{i}")] = s

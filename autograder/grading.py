@@ -265,9 +265,26 @@ def read_submission(sub: Submission) -> bytes:
         return fh.read()
 
 
-def malformed_row(sub: Submission, detail: str) -> Row:
-    """The row of a submission that cannot be graded at all: 0 points, with why."""
-    return Row(sub.student, sub.chapter, max_score=_chapter_points(sub.chapter), status=Status.MALFORMED, detail=detail)
+def malformed_row(sub: Submission, detail: str, not_a_file: bool = False) -> Row:
+    """The row of a submission that cannot be graded at all: 0 points, with why (flagged when it
+    is not a regular file: a link or a pipe)."""
+    row = Row(sub.student, sub.chapter, max_score=_chapter_points(sub.chapter), status=Status.MALFORMED, detail=detail)
+    if not_a_file:
+        row.flags.append("not a regular file: " + detail.split(":")[0])
+    return row
+
+
+def read_or_malformed(sub: Submission) -> tuple[bytes | None, Row | None]:
+    """(the notebook's bytes, None), or (None, its malformed row) for a submission that is not a
+    readable regular file: the one way both the local pool and Dask read a submission."""
+    if sub.problem:
+        return None, malformed_row(sub, sub.problem, not_a_file=True)
+    try:
+        return read_submission(sub), None
+    except NotRegularFile as err:
+        return None, malformed_row(sub, str(err), not_a_file=True)
+    except OSError as err:
+        return None, malformed_row(sub, f"could not be read ({err})")
 
 
 def _chapter_points(chapter: str) -> float:
@@ -429,6 +446,9 @@ class WorkerSlot:
 
 def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Limits, slot: WorkerSlot,
               hide: tuple = (), seed: int = 0) -> Row:
+    notebook, unreadable = read_or_malformed(sub)  # before any work: a link or a pipe costs nothing
+    if unreadable is not None:
+        return unreadable
     row = Row(sub.student, sub.chapter)
     start = time.perf_counter()
     course = work / "runs" / f"{sub.student}__{sub.chapter}"
@@ -438,17 +458,7 @@ def grade_one(sub: Submission, template: Path, work: Path, out: Path, limits: Li
     target = course / "submitted" / sub.student / sub.chapter / f"{sub.chapter}.ipynb"
     target.parent.mkdir(parents=True)
     row.max_score = _max_score(template, sub.chapter)
-    if sub.problem:
-        row.status, row.detail = Status.MALFORMED, sub.problem
-        row.flags.append("not a regular file: " + sub.problem.split(":")[0])
-        return row
-    try:
-        target.write_bytes(read_submission(sub))
-    except OSError as err:
-        row.status, row.detail = Status.MALFORMED, str(err) if isinstance(err, NotRegularFile) else f"could not be read ({err})"
-        if isinstance(err, NotRegularFile):
-            row.flags.append("not a regular file: " + str(err).split(":")[0])
-        return row
+    target.write_bytes(notebook)
     gradable, problems = normalise(target, template / "source" / sub.chapter / f"{sub.chapter}.ipynb")
     if not gradable:
         row.status, row.detail = Status.MALFORMED, "; ".join(problems)

@@ -431,7 +431,7 @@ class TrustedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
             lost = _out_of_memory(cell)
         except LOST as err:
-            lost = _lost(err, self.timeout)
+            lost = _lost(err)
         if lost is not None:
             self._lost.add(index)
             self.nb.cells[index] = cell
@@ -450,7 +450,7 @@ class TrustedExecute(Execute):
                                   output_mb=self.output_mb)
                     message = run_check(check, probe)
                 except LOST as err:
-                    message = f"the hidden checks could not finish: {_lost(err, self.timeout)}; {self._restart_kernel(index)}"
+                    message = f"the hidden checks could not finish: {_lost(err)}; {self._restart_kernel(index)}"
                 self.log.info("cell %s ran in %.2f s, checks in %.2f s", meta.get("grade_id"), checked - start,
                               time.perf_counter() - checked)
                 self.nb.cells[index] = cell  # nbclient stores each executed cell at its index: put the test cell back
@@ -475,7 +475,7 @@ class TrustedExecute(Execute):
                 self.execute_cell(again, i, store_history=False)
                 lost = _out_of_memory(again)
             except LOST as err:
-                lost = _lost(err, self.timeout)
+                lost = _lost(err)
             finally:
                 self.nb.cells[i] = cell  # nbclient stores each executed cell at its index: put the original back
             if lost is not None:
@@ -494,12 +494,11 @@ class TrustedExecute(Execute):
         self.start_new_kernel_client()
 
 
-def _lost(err: Exception, wall_s: int) -> KernelLost:
-    """What ended a cell's kernel, as a :class:`KernelLost`."""
+def _lost(err: Exception) -> KernelLost:
+    """What ended a cell's kernel, as a :class:`KernelLost` (a wall-clock timeout is one already:
+    :meth:`TrustedExecute.execute_cell` says how long the cell ran)."""
     if isinstance(err, KernelLost):
         return err
-    if isinstance(err, CellTimeoutError):
-        return KernelLost(f"the cell did not finish within {wall_s} s of wall-clock time (the time limit)", timeout=True)
     return KernelLost("the kernel died while running this cell (os._exit or a crash)")
 
 

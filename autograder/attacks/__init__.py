@@ -323,11 +323,8 @@ def _is_malformed(row, out) -> str | None:
 
 
 def _csv_is_safe(row, out) -> str | None:
-    import csv
-
-    from ..csvsafe import FORMULA_START, NUMBER
-    with open(out / "grades.csv", newline="") as fh:
-        bad = [cell for r in csv.reader(fh) for cell in r if cell.startswith(FORMULA_START) and not NUMBER.fullmatch(cell)]
+    from ..csvsafe import formula_cells
+    bad = formula_cells(out / "grades.csv")
     return f"grades.csv has cells a spreadsheet reads as formulas: {bad[:3]}" if bad else None
 
 

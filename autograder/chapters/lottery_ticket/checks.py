@@ -450,14 +450,18 @@ def _step(model, optimizer, i):
     (model(torch.from_numpy(xs[i % len(xs)])) * torch.from_numpy(gs[i % len(gs)])).sum().backward()
     optimizer.step()
 
-def _read(model, names):
-    \"\"\"The output on x_eval and the listed tensors the network computes with, read after that forward pass.\"\"\"
-    out = model(torch.from_numpy(x_eval)).detach().double().numpy()
+def _attrs(model, names):
+    \"\"\"The listed tensors as the modules hold them now (module.weight: refreshed by a forward pass).\"\"\"
     parts = []
     for n in names:
         owner, _, attr = n.rpartition(".")
         parts.append(getattr(model.get_submodule(owner), attr).detach().double().numpy().ravel())
-    return out, np.concatenate(parts)
+    return np.concatenate(parts)
+
+def _read(model, names):
+    \"\"\"The output on x_eval and the listed tensors the network computes with, read after that forward pass.\"\"\"
+    out = model(torch.from_numpy(x_eval)).detach().double().numpy()
+    return out, _attrs(model, names)
 """.format(optimizers=repr(OPTIMIZERS))
 
 APPLY_OBS = BUILD + TRAIN + """
@@ -472,8 +476,7 @@ masks1, masks2 = _unflatten(bits1, names, shapes), _unflatten(bits2, names, shap
 copies = [{n: m.clone() for n, m in masks1.items()}, {n: m.clone() for n, m in masks2.items()}]
 returned = apply_masks(net, masks1)
 same_params = sorted(id(p) for p in net.parameters()) == before
-direct = np.concatenate([getattr(net.get_submodule(n.rpartition(".")[0]), n.rpartition(".")[2]).detach().double().numpy().ravel()
-                         for n in names])                 # module.weight as read right after the call, before any forward
+direct = _attrs(net, names)                 # module.weight as read right after the call, before any forward
 out1, w1 = _read(net, names)
 for i in range(1, 1 + int(spec["steps"])):
     _step(net, opt, i)
@@ -484,8 +487,7 @@ for n in names:            # the caller reuses its mask tensors: the model must 
 _, w2_after_edit = _read(net, names)
 own_copies = bool(np.array_equal(w2_after_edit, w2))
 apply_masks(net, masks2)
-direct2 = np.concatenate([getattr(net.get_submodule(n.rpartition(".")[0]), n.rpartition(".")[2]).detach().double().numpy().ravel()
-                          for n in names])               # ... and right after masks applied over earlier ones
+direct2 = _attrs(net, names)                # ... and right after masks applied over earlier ones
 _, w3 = _read(net, names)
 opt2 = _optimizer(spec["opt2"], net.parameters())
 for i in range(1, 1 + int(spec["steps"])):
