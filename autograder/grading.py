@@ -371,7 +371,7 @@ class WorkerSlot:
             self._start()
 
     def _start(self):
-        env = dict(self.env)
+        env = dict(self.env, COURSE_WORKER_PARENT=str(os.getpid()))
         if self.memory_mb and self.group is None:
             self.group = cgroup.create_memory(f"{os.getpid()}-w{id(self):x}", self.memory_mb)
         if self.memory_mb and self.group is None:  # no control group: an address-space limit (the weaker mode)

@@ -160,6 +160,19 @@ def isolate(args) -> None:
     os.chdir(f"{stage}/work")
 
 
+def die_with_parent(parent: int | None) -> None:
+    """Be killed (SIGKILL) when the process that started this one dies; exit now if it already has.
+
+    ``parent`` is its pid as that process knew it (None: whoever the parent is now). A grading
+    worker is started in a session of its own, so killing its caller's process group (a Dask
+    worker that dies) does not reach it; without this it would finish its job as an orphan and
+    then sweep its kernel's uid, which the uid lock has by then handed to another submission."""
+    parent = os.getppid() if parent is None else parent
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
 def _exit_like(status: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
@@ -213,6 +226,7 @@ def main(argv=None) -> None:
     parser.add_argument("--limits", type=Limits.from_json, required=True, help="the job's Limits, as JSON")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    die_with_parent(None)  # the grading worker's kernel manager; the init dies with this process in turn
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     env = dict(os.environ)
     mode, group = "weak", None

@@ -108,7 +108,11 @@ def serve(log_path: str) -> int:
 
     A long-lived worker pays for Python, nbgrader and nbconvert's templates once. Its own
     stdout and stderr (inherited by every kernel it starts) go to ``log_path``; answers go
-    to a private copy of the original stdout that kernels never inherit."""
+    to a private copy of the original stdout that kernels never inherit. The worker dies with the
+    process that started it (``COURSE_WORKER_PARENT``), and its kernel with it."""
+    if os.environ.get("COURSE_WORKER_PARENT"):
+        from .sandbox import die_with_parent
+        die_with_parent(int(os.environ["COURSE_WORKER_PARENT"]))
     if os.environ.get("COURSE_WORKER_AS_MB"):  # no control group for this worker: its address space is limited
         import resource
         space = int(os.environ["COURSE_WORKER_AS_MB"]) << 20

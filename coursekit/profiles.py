@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-PROFILES = ("smoke", "full")
+PROFILES = ("smoke", "cpu", "full")
 ENV = "COURSE_PROFILE"
 
 

@@ -17,6 +17,7 @@ Nothing here is imported by a local run.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -76,6 +77,21 @@ def run_part(fingerprint: str, chapter: str, hp, device: str, root: str | None):
 def _gpu_workers(client) -> bool:
     workers = client.scheduler_info().get("workers", {}).values()
     return bool(workers) and all("GPU" in (w.get("resources") or {}) for w in workers)
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int | None):
+    """The address of a local Dask cluster of ``workers`` processes with one thread each (Dask's
+    nannies give each ``OMP_NUM_THREADS=1``, so two workers use two cores, not four), closed on
+    exit; ``None`` when ``workers`` is falsy (the caller names its own scheduler)."""
+    if not workers:
+        yield None
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      memory_limit=0) as cluster:
+        yield cluster.scheduler_address
 
 
 def run_on_cluster(chapter: str, hp, *, scheduler: str, device: str = "auto", root: str | None = None,

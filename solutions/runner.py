@@ -6,12 +6,15 @@ result satisfies :class:`ExperimentResult`: a markdown ``table()``, a JSON-able 
 its ``figures()`` and the ``seconds`` it took. ``python -m solutions.<chapter>`` is
 :func:`main` with the chapter's own options; :func:`save` writes every result the same way:
 
-``OUT/table.md``, ``OUT/result.json`` and one ``OUT/<figure>.png`` per figure.
+``OUT/table.md``, ``OUT/result.json``, one ``OUT/<figure>.png`` per figure and, from
+:func:`main`, ``OUT/provenance.json`` (:mod:`solutions.provenance`: command, commit, clean tree,
+device, torch, date, seconds, seeds, profile and hyper-parameters).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -33,8 +36,9 @@ class ExperimentResult(Protocol):
     def figures(self) -> dict[str, Any]: ...    # file stem -> matplotlib figure
 
 
-def save(result: ExperimentResult, out: Path) -> list[Path]:
-    """Write ``table.md``, ``result.json`` and the figures under ``out``; returns the paths."""
+def save(result: ExperimentResult, out: Path, provenance: dict | None = None) -> list[Path]:
+    """Write ``table.md``, ``result.json``, the figures and (when given) ``provenance.json``
+    under ``out``; returns the paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -48,6 +52,9 @@ def save(result: ExperimentResult, out: Path) -> list[Path]:
         paths.append(out / f"{name}.png")
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
+    if provenance is not None:
+        from . import provenance as prov
+        paths.append(prov.write(out, provenance))
     return paths
 
 
@@ -73,27 +80,39 @@ def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespac
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
                         help="run the independent parts on this Dask scheduler's workers (see the README)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="run the independent parts on a local Dask cluster of N processes, one thread each "
+                             "(e.g. 2 on a 2-core machine)")
     if options:
         options(parser)
     args = parser.parse_args(argv)
     profile = current_profile(args.profile)
     hp = configure(args, profile)
-    device = pick_device(args.device) if not args.scheduler else f"{args.device} on each Dask worker"
+    if args.workers and args.scheduler:
+        parser.error("--workers starts a local cluster; --scheduler names a running one: choose one")
+    device = pick_device(args.device) if not (args.scheduler or args.workers) else f"{args.device} on each Dask worker"
     print(f"profile {profile}, device {device}: {hp}")
     if before:
         before(hp, device)
     try:
-        if args.scheduler:
-            from .cluster import run_on_cluster
-            result = run_on_cluster(chapter, hp, scheduler=args.scheduler, device=args.device, root=args.data,
-                                    split=split, merge=merge, progress=not args.no_progress)
+        if args.scheduler or args.workers:
+            from .cluster import local_cluster, run_on_cluster
+            with local_cluster(args.workers) as address:
+                result = run_on_cluster(chapter, hp, scheduler=args.scheduler or address, device=args.device,
+                                        root=args.data, split=split, merge=merge, progress=not args.no_progress)
         else:
             result = run(hp, device, root=args.data, progress=not args.no_progress)
     except DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result.table())
-    for path in save(result, args.out):
+    from . import provenance as prov
+    words = list(sys.argv[1:] if argv is None else argv)
+    # a local cluster runs on this machine: its device is this machine's (named, not "auto")
+    record = prov.record(command=shlex.join(["python", "-m", f"solutions.{chapter}", *words]), chapter=chapter,
+                         profile=profile, hp=hp, device=pick_device(args.device) if args.workers else device,
+                         seconds=result.seconds, workers=args.workers or None)
+    for path in save(result, args.out, provenance=record):
         print(f"wrote {path}")
     print(f"done in {result.seconds:.1f} s")
     return 0

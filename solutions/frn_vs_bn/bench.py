@@ -108,6 +108,38 @@ def load_images(n: int, root=None):
                 torch.randint(0, 10, (n,), generator=g), "random CIFAR-10-sized images")
 
 
+def measure(n: int | None = None, repeats: int = 3, batch_size: int = 256, workers: int | None = None,
+            device="auto", root=None, log=print) -> dict:
+    """Both pipelines side by side on one device: seconds per epoch (every timed epoch and the
+    median), the speed-up, and what was timed (images, device, torch)."""
+    device = pick_device(device) if isinstance(device, (str, type(None))) else device
+    workers = min(8, os.cpu_count() or 1) if workers is None else workers
+    if n is None:
+        n = 50_000 if device.type == "cuda" else 1024
+        if device.type != "cuda":
+            log("no GPU: timing 1,024 images per epoch on the CPU (the goal, >= 20x, is a GPU measurement)")
+    images, labels, what = load_images(n, root)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    log(f"NiN (BatchNorm, width 1), {len(labels):,} {what}, batch {batch_size}, {name}, torch {torch.__version__}")
+    seed = seed_epochs(images, labels, device, batch_size, repeats, workers)
+    ours = course_epochs(images, labels, device, batch_size, repeats)
+    ms, mo = statistics.median(seed), statistics.median(ours)
+    return {"images": len(labels), "data": what, "batch_size": batch_size, "repeats": repeats,
+            "dataloader_workers": workers, "device": name, "torch": torch.__version__,
+            "timer": "CUDA events, after one warm-up epoch" if device.type == "cuda" else "wall clock, after one warm-up epoch",
+            "seed_seconds": seed, "course_seconds": ours, "seed_median": ms, "course_median": mo,
+            "speedup": ms / mo}
+
+
+def report(m: dict) -> str:
+    return "\n".join([
+        f"seed pipeline   : {m['seed_median']:8.2f} s / epoch (median of {len(m['seed_seconds'])}: "
+        f"{', '.join(f'{t:.2f}' for t in m['seed_seconds'])})",
+        f"course pipeline : {m['course_median']:8.2f} s / epoch (median of {len(m['course_seconds'])}: "
+        f"{', '.join(f'{t:.2f}' for t in m['course_seconds'])})",
+        f"speed-up        : {m['speedup']:8.1f}x"])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m solutions.frn_vs_bn.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,20 +152,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device", choices=CHOICES, default="auto")
     parser.add_argument("--data", default=None)
     args = parser.parse_args(argv)
-    device = pick_device(args.device)
-    if args.n is None:
-        args.n = 50_000 if device.type == "cuda" else 1024
-        if device.type != "cuda":
-            print("no GPU: timing 1,024 images per epoch on the CPU (the goal, >= 20x, is a GPU measurement)")
-    images, labels, what = load_images(args.n, args.data)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
-    print(f"NiN (BatchNorm, width 1), {len(labels):,} {what}, batch {args.batch_size}, {name}, torch {torch.__version__}")
-    seed = seed_epochs(images, labels, device, args.batch_size, args.repeats, args.workers)
-    ours = course_epochs(images, labels, device, args.batch_size, args.repeats)
-    ms, mo = statistics.median(seed), statistics.median(ours)
-    print(f"seed pipeline   : {ms:8.2f} s / epoch (median of {len(seed)}: {', '.join(f'{t:.2f}' for t in seed)})")
-    print(f"course pipeline : {mo:8.2f} s / epoch (median of {len(ours)}: {', '.join(f'{t:.2f}' for t in ours)})")
-    print(f"speed-up        : {ms / mo:8.1f}x")
+    print(report(measure(args.n, args.repeats, args.batch_size, args.workers, args.device, args.data)))
     return 0
 
 

@@ -67,13 +67,14 @@ class Result:
             for b in sizes:
                 accs = self.cell(norm, b)
                 spread = f" ± {100 * statistics.stdev(accs):.1f}" if len(accs) > 1 else ""
-                cells.append(f"{100 * statistics.fmean(accs):.1f}{spread}" if accs else "–")
+                count = f" (n={len(accs)})" if accs and len(accs) != len(self.hp.seeds) else ""
+                cells.append(f"{100 * statistics.fmean(accs):.1f}{spread}{count}" if accs else "–")
             dep = self.dependence.get(norm)
             rows.append(f"| {NAMES.get(norm, norm)} | " + " | ".join(cells) + f" | {dep:.1e} |" if dep is not None
                         else f"| {NAMES.get(norm, norm)} | " + " | ".join(cells) + " | – |")
         if "bn" in self.hp.norms and "frn" in self.hp.norms:
             gaps = [100 * (self.mean("frn", b) - self.mean("bn", b)) for b in sizes]
-            rows.append("| FRN − BN (points) | " + " | ".join(f"{g:+.1f}" for g in gaps) + " | |")
+            rows.append("| FRN − BN (points) | " + " | ".join(f"{g:+.1f}" if g == g else "–" for g in gaps) + " | |")
         n = len(self.hp.seeds)
         note = (f"\n\nTest accuracy (%) after {self.hp.epochs} epoch(s), {self.hp.dataset}, "
                 f"mean{' ± standard deviation' if n > 1 else ''} over {n} seed(s); learning rate "
