@@ -87,7 +87,13 @@ def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespac
         options(parser)
     args = parser.parse_args(argv)
     profile = current_profile(args.profile)
-    hp = configure(args, profile)
+    try:
+        hp = configure(args, profile)
+    except KeyError as err:
+        if str(err).strip("'\"") != profile:
+            raise
+        print(f"error: {chapter} has no {profile!r} preset yet (solutions/{chapter}/config.py)", file=sys.stderr)
+        return 2
     if args.workers and args.scheduler:
         parser.error("--workers starts a local cluster; --scheduler names a running one: choose one")
     device = pick_device(args.device) if not (args.scheduler or args.workers) else f"{args.device} on each Dask worker"

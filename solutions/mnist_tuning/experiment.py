@@ -179,14 +179,15 @@ def plot_misclassified(result: Result, ncols: int = 8):
     mis = result.misclassified or {"images": torch.zeros(0, 28, 28), "true": [], "pred": [], "classes": ()}
     n = len(mis["true"])
     nrows = max(1, (n + ncols - 1) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.6 * nrows), squeeze=False)
+    # two lines per title (true, then predicted), whole class names at a readable size
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.75 * ncols, 2.25 * nrows), squeeze=False)
     names = mis["classes"]
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
             ax.imshow(mis["images"][i].numpy(), cmap="gray")
             t, p = int(mis["true"][i]), int(mis["pred"][i])
-            ax.set_title(f"{names[t][:9]}→{names[p][:9]}" if names else f"{t}→{p}", fontsize=7)
-    fig.suptitle("test images the model gets wrong (true → predicted)", fontsize=9)
+            ax.set_title(f"{names[t]}\n→ {names[p]}" if names else f"{t} → {p}", fontsize=10)
+    fig.suptitle(f"test images the model gets wrong (true, then → predicted); {result.hp.dataset}", fontsize=11)
     fig.tight_layout()
     return fig
