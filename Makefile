@@ -8,7 +8,7 @@ WORKERS ?= 2
 export COURSE_PROFILE ?= smoke
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: course setup data source release archives book demo selftest browser test test-fast test-slow grade formgrader export experiment bench bench-grade bench-pipeline clean
+.PHONY: course setup data source release archives book demo selftest browser test test-fast test-slow grade formgrader export experiment measure-gpu bench bench-grade bench-pipeline clean
 
 course: setup data release archives book demo
 	@echo
@@ -96,6 +96,11 @@ bench: bench-grade bench-pipeline
 # A chapter's experiment: make experiment CHAPTER=two_layer_net PROFILE=full [SCHEDULER=tcp://HOST:8786]
 experiment: setup
 	$(BIN)/python -m solutions.$(CHAPTER) --profile $(or $(PROFILE),$(COURSE_PROFILE)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+# What one GPU measures in about 12 minutes (the pipeline benchmark, then as much of frn_vs_bn's
+# sweep as fits), written with its provenance under book/frn_vs_bn/measured/gpu/
+measure-gpu: setup data
+	$(BIN)/python -m solutions.measure_gpu $(MEASURE_ARGS)
 
 # headless Chromium for the browser test of the book and the feedback pages (Debian's packages;
 # where they cannot be installed the test is skipped and says why)

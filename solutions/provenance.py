@@ -102,11 +102,12 @@ def preset_of(chapter: str, profile: str, hp=None):
 
 
 def record(*, command: str, chapter: str, profile: str, hp, device, seconds: float, seeds=None,
-           root: Path = ROOT, **extra: Any) -> dict:
-    """The provenance of one run (see the module's docstring); ``extra`` adds fields."""
+           root: Path = ROOT, git: tuple[str, bool | None, list[str]] | None = None, **extra: Any) -> dict:
+    """The provenance of one run (see the module's docstring); ``git`` is :func:`git_state` taken
+    when the run started (the code that ran; default: now); ``extra`` adds fields."""
     import torch
 
-    commit, clean, dirty = git_state(root)
+    commit, clean, dirty = git or git_state(root)
     if seeds is None:
         seeds = getattr(hp, "seeds", None)
         if seeds is None and hasattr(hp, "seed"):

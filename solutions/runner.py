@@ -100,6 +100,8 @@ def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespac
     print(f"profile {profile}, device {device}: {hp}")
     if before:
         before(hp, device)
+    from . import provenance as prov
+    git = prov.git_state()  # the code that runs: edits made while it runs are not in it
     try:
         if args.scheduler or args.workers:
             from .cluster import local_cluster, run_on_cluster
@@ -112,12 +114,11 @@ def main(argv, *, chapter: str, doc: str, configure: Callable[[argparse.Namespac
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result.table())
-    from . import provenance as prov
     words = list(sys.argv[1:] if argv is None else argv)
     # a local cluster runs on this machine: its device is this machine's (named, not "auto")
     record = prov.record(command=shlex.join(["python", "-m", f"solutions.{chapter}", *words]), chapter=chapter,
                          profile=profile, hp=hp, device=pick_device(args.device) if args.workers else device,
-                         seconds=result.seconds, workers=args.workers or None)
+                         seconds=result.seconds, workers=args.workers or None, git=git)
     for path in save(result, args.out, provenance=record):
         print(f"wrote {path}")
     print(f"done in {result.seconds:.1f} s")

@@ -56,10 +56,23 @@ class Result:
                 f"| last 3 epochs >= {self.hp.target_acc:.2%} | s / epoch |\n|---|---|---|---|---|---|---|---|")
         rows = [f"| {r.seed} | {r.params:,} | {r.best_val_epoch} | {r.best_val_acc:.2%} | {r.test_acc_at_best_val:.2%} "
                 f"| {r.final_test_acc:.2%} | {self.hits_last3(r)}/3 | {median(r.seconds_per_epoch):.2f} |" for r in self.runs]
-        return "\n".join([head, *rows])
+        return "\n".join([head, *rows]) + ("\n\n" + seed_summary([asdict(r) for r in self.runs]) if len(self.runs) > 1 else "")
 
     def summary(self) -> dict:
         return {"hp": asdict(self.hp), "device": self.device, "runs": [asdict(r) for r in self.runs]}
+
+
+def seed_summary(runs: list[dict]) -> str:
+    """Mean ± standard deviation over the seeds (``runs`` as in ``result.json``) of the test
+    accuracy with the best-validation weights and after the last epoch."""
+    import statistics
+
+    def stat(key):
+        values = [100 * r[key] for r in runs]
+        spread = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
+        return f"{statistics.fmean(values):.2f}{spread} %"
+    return (f"Over {len(runs)} seeds (mean ± standard deviation): test accuracy with the best-validation "
+            f"weights {stat('test_acc_at_best_val')}, after the last epoch {stat('final_test_acc')}.")
 
     def figures(self) -> dict:
         return {"curves": plot_curves(self), "misclassified": plot_misclassified(self)}

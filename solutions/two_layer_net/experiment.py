@@ -129,10 +129,10 @@ def plot_overfit(overfit: dict):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    epochs = range(1, len(overfit["train_acc"]) + 1)
+    epochs = range(len(overfit["train_acc"]))  # the Solver measures after the first step, then after every epoch
     ax.plot(epochs, [100 * a for a in overfit["train_acc"]], marker="o", label=f"training ({overfit['n']} examples)")
     ax.plot(epochs, [100 * a for a in overfit["val_acc"]], marker="o", label="validation")
-    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(0, 102),
+    ax.set(xlabel="epoch (0: after the first step)", ylabel="accuracy (%)", ylim=(0, 102),
            title=f"sanity check: overfitting {overfit['n']} examples")
     ax.grid(alpha=0.3)
     ax.legend()
