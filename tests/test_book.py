@@ -37,3 +37,21 @@ def test_book_has_no_solution_text(built_book, chapter):
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, page
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{page}: {leaked[:3]}"
+
+
+MEASURED = sorted({p.parent.parent.name for p in (ROOT / "book").glob("*/measured/provenance.json")})
+
+
+@pytest.mark.parametrize("chapter", MEASURED)
+def test_an_experiment_page_leads_with_its_measured_run(built_book, chapter):
+    """The measured record (its provenance line, table and figures) comes before the smoke rerun,
+    which is labelled a pipeline check."""
+    import html
+    import json
+
+    prov = json.loads((ROOT / "book" / chapter / "measured" / "provenance.json").read_text())
+    page = html.unescape((built_book / "book" / chapter / "experiment.html").read_text())
+    assert prov["command"] in page and prov["commit"][:10] in page, "the provenance line is on the page"
+    measured, smoke = page.index(prov["command"]), page.find("Pipeline check")
+    assert smoke == -1 or measured < smoke, "the measured run comes first"
+    assert "<img" in page[measured:smoke if smoke != -1 else None], "the measured figures are on the page"
