@@ -61,6 +61,9 @@ class Result:
     def summary(self) -> dict:
         return {"hp": asdict(self.hp), "device": self.device, "runs": [asdict(r) for r in self.runs]}
 
+    def figures(self) -> dict:
+        return {"curves": plot_curves(self), "misclassified": plot_misclassified(self)}
+
 
 def seed_summary(runs: list[dict]) -> str:
     """Mean ± standard deviation over the seeds (``runs`` as in ``result.json``) of the test
@@ -73,9 +76,6 @@ def seed_summary(runs: list[dict]) -> str:
         return f"{statistics.fmean(values):.2f}{spread} %"
     return (f"Over {len(runs)} seeds (mean ± standard deviation): test accuracy with the best-validation "
             f"weights {stat('test_acc_at_best_val')}, after the last epoch {stat('final_test_acc')}.")
-
-    def figures(self) -> dict:
-        return {"curves": plot_curves(self), "misclassified": plot_misclassified(self)}
 
 
 def median(values) -> float:
